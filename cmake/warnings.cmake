@@ -1,7 +1,7 @@
 # moat_target_warnings(TARGET): the project's warning set, errors with MOAT_WERROR.
 function(moat_target_warnings target)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wshadow -Wnon-virtual-dtor
       -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
       -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough>
     $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>)

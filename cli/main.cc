@@ -1,0 +1,204 @@
+// moat: run an untrusted Linux program in a KVM sandbox with a user-space kernel.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "cli/program.h"
+#include "loader/elf.h"
+#include "platform/kvm/kvm_machine.h"
+#include "sentry/kernel/kernel.h"
+
+extern char** environ;
+
+namespace moat::cli {
+namespace {
+
+// moat's own exit codes, after the shell's conventions.
+constexpr int kExitMoatError = 125;  // moat could not run the program at all
+constexpr int kExitCannotExecute = 126;
+constexpr int kExitNotFound = 127;
+
+constexpr const char* kVersion = "0.1.0";
+
+constexpr const char* kExamples = R"(
+Examples:
+  moat run -- /bin/hello                 run a static program
+  moat run -e LANG=C --clear-env -- ./app --flag value
+  moat run --log-level=warn -- ./app     also log unsupported syscalls
+
+Exit status: the program's own; 128+N if signal N killed it; 125 if moat
+itself failed; 126 if the program cannot be executed (not an ELF file, wrong
+architecture, no permission); 127 if it was not found.)";
+
+struct RunOptions {
+  std::string log_level = "error";
+  std::vector<std::string> env;
+  bool clear_env = false;
+  std::string memory = "2G";
+  bool no_aslr = false;
+  std::vector<std::string> command;
+};
+
+void fail_line(const std::string& message) { std::fprintf(stderr, "moat: %s\n", message.c_str()); }
+
+std::string signal_name(int signo) {
+  const char* abbrev = sigabbrev_np(signo);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(signo);
+}
+
+std::optional<uint64_t> parse_size(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+  if (errno != 0 || end == text.c_str()) {
+    return std::nullopt;
+  }
+  uint64_t scale = 1;
+  std::string suffix(end);
+  if (suffix == "K" || suffix == "k") {
+    scale = 1ull << 10;
+  } else if (suffix == "M" || suffix == "m") {
+    scale = 1ull << 20;
+  } else if (suffix == "G" || suffix == "g") {
+    scale = 1ull << 30;
+  } else if (!suffix.empty()) {
+    return std::nullopt;
+  }
+  if (value > (1ull << 46) / scale) {
+    return std::nullopt;
+  }
+  return value * scale;
+}
+
+int kvm_failure(const Error& error) {
+  if (error.sys_errno == ENOENT) {
+    fail_line(
+        "/dev/kvm does not exist: this host offers no KVM. Enable virtualization in the "
+        "firmware (or nested virtualization for a VM) and load kvm_intel or kvm_amd.");
+  } else if (error.sys_errno == EACCES || error.sys_errno == EPERM) {
+    fail_line(
+        "cannot open /dev/kvm: Permission denied. Add yourself to its group "
+        "(sudo usermod -aG kvm $USER, then log in again) or run moat as root.");
+  } else {
+    fail_line(error.message);
+  }
+  return kExitMoatError;
+}
+
+int run(const RunOptions& options) {
+  if (!log::set_level(options.log_level)) {
+    fail_line("unknown log level '" + options.log_level + "'");
+    return kExitMoatError;
+  }
+  auto memory_bytes = parse_size(options.memory);
+  if (!memory_bytes || *memory_bytes < (16ull << 20)) {
+    fail_line("--memory wants a size of at least 16M, like 512M or 2G");
+    return kExitMoatError;
+  }
+
+  auto program = open_program(options.command.front());
+  if (!program) {
+    fail_line(program.error().message);
+    return program.error().kind == ProgramError::kNotFound ? kExitNotFound : kExitCannotExecute;
+  }
+  auto image = loader::parse_elf(program->bytes(), loader::Machine::kX86_64);
+  if (!image) {
+    fail_line(options.command.front() + ": " + image.error().message);
+    return kExitCannotExecute;
+  }
+
+  // A write to a closed pipe must become EPIPE for the guest, not kill moat.
+  signal(SIGPIPE, SIG_IGN);
+
+  auto machine = kvm::create_machine(platform::MachineOptions{*memory_bytes});
+  if (!machine) {
+    return kvm_failure(machine.error());
+  }
+
+  sentry::KernelOptions kernel_options;
+  kernel_options.randomize_layout = !options.no_aslr;
+  sentry::Kernel kernel(**machine, kernel_options);
+
+  sentry::ExecSpec spec;
+  spec.guest_path = program->absolute_path();
+  spec.file = program->bytes();
+  spec.image = &*image;
+  spec.argv = options.command;
+  if (!options.clear_env) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      spec.envp.emplace_back(*e);
+    }
+  }
+  for (const auto& assignment : options.env) {
+    auto eq = assignment.find('=');
+    std::string name = assignment.substr(0, eq);
+    std::erase_if(spec.envp, [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    spec.envp.push_back(eq == std::string::npos ? assignment + "=" : assignment);
+  }
+
+  auto status = kernel.run(spec);
+  if (!status) {
+    fail_line(status.error().message);
+    return status.error().message == "argument list too long" ? kExitCannotExecute
+                                                               : kExitMoatError;
+  }
+  if (!status->signaled) {
+    return status->code;
+  }
+  if (status->fault) {
+    fail_line(fmt::format("program killed by {} at {:#x}", signal_name(status->code),
+                          status->fault_address));
+  } else if (status->code != SIGPIPE) {
+    fail_line(fmt::format("program killed by {}", signal_name(status->code)));
+  }
+  return 128 + status->code;
+}
+
+}  // namespace
+}  // namespace moat::cli
+
+int main(int argc, char** argv) {
+  using namespace moat::cli;
+  CLI::App app{"moat: run untrusted Linux programs in a KVM sandbox with a user-space kernel"};
+  app.footer(kExamples);
+  app.set_version_flag("-V,--version", std::string("moat ") + kVersion);
+  app.require_subcommand(1);
+
+  RunOptions options;
+  auto* run_cmd = app.add_subcommand("run", "Run PROGRAM with ARGS inside a sandbox");
+  run_cmd->add_option("--log-level", options.log_level,
+                      "moat's own log: off, error, warn, info, debug, trace")
+      ->capture_default_str();
+  run_cmd->add_option("-e,--env", options.env, "Set NAME=VALUE in the program's environment");
+  run_cmd->add_flag("--clear-env", options.clear_env,
+                    "Start from an empty environment instead of moat's own");
+  run_cmd->add_option("-m,--memory", options.memory, "Guest memory limit (e.g. 512M, 2G)")
+      ->capture_default_str();
+  run_cmd->add_flag("--no-aslr", options.no_aslr, "Disable address-space layout randomization");
+  run_cmd->add_option("command", options.command, "PROGRAM [ARGS...]")->required();
+  run_cmd->prefix_command();  // everything from PROGRAM on belongs to the program
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitMoatError;
+  }
+  // With prefix_command, PROGRAM's own arguments are left for us.
+  for (auto& extra : run_cmd->remaining()) {
+    options.command.push_back(extra);
+  }
+  return run(options);
+}

@@ -1,0 +1,88 @@
+#pragma once
+
+// x86-64 half of the KVM platform: the guest's kernel half (stub code, IDT,
+// per-vCPU GDT/TSS/trap frame/stack), page tables and vCPU register setup.
+// The generic code in platform/kvm/kvm_machine.cc uses exactly this header's
+// names, which each architecture provides.
+
+#include "platform/kvm/kvm_api.h"
+
+#include <cstdint>
+#include <memory>
+
+#include "base/result.h"
+#include "platform/kvm/arch/amd64/page_table.h"
+#include "platform/kvm/arch/amd64/trap_frame.h"
+#include "platform/platform.h"
+
+namespace moat::kvm {
+
+// Guest-virtual layout of the kernel half (top-level slot 511, supervisor only).
+inline constexpr uint64_t kStubBase = 0xffff'ff80'0000'0000ull;
+inline constexpr uint64_t kIdtAddress = kStubBase + 0x10000;
+inline constexpr uint64_t kCpuAreaBase = kStubBase + 0x100000;
+inline constexpr uint64_t kCpuAreaStride = 0x10000;
+inline constexpr unsigned kMaxVcpus = 1024;
+// Within a CPU area: one page with the trap frame, GDT and TSS, an unmapped
+// guard page, then the stub's stack.
+inline constexpr uint64_t kGdtOffset = 0x800;
+inline constexpr uint64_t kTssOffset = 0x900;
+inline constexpr uint64_t kStackBottomOffset = 0x2000;
+inline constexpr uint64_t kStackTopOffset = 0x4000;
+// User addresses are below this (47-bit user half).
+inline constexpr uint64_t kUserAddressEnd = 0x0000'8000'0000'0000ull;
+
+// The host-side state of one vCPU.
+struct ArchVcpu {
+  TrapFrame* frame = nullptr;
+  uint64_t syscall_entry = 0;  // LSTAR
+  platform::PhysAddr loaded_root = 0;
+  uint64_t seen_generation = 0;
+
+  // Before KVM_RUN: ask the stub to load (and so flush) the page tables if
+  // the address space changed or was modified in a way that needs a flush.
+  void prepare_entry(platform::AddressSpace& as);
+  // After a doorbell exit.
+  platform::Trap decode() const;
+};
+
+class ArchMachine {
+ public:
+  static Result<std::unique_ptr<ArchMachine>, Error> create(int kvm_fd, int vm_fd,
+                                                            platform::PhysicalMemory& memory);
+
+  Result<std::unique_ptr<platform::AddressSpace>, Error> new_address_space();
+  // Prepares a new vCPU so that its first KVM_RUN enters the stub's
+  // return-to-user path with the registers in its trap frame.
+  Result<ArchVcpu, Error> init_vcpu(int vcpu_fd, unsigned index, platform::AddressSpace& as);
+
+  static Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg,
+                                         uint64_t value);
+  static Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg);
+
+  platform::CpuInfo cpu_info() const;
+
+  static bool is_doorbell_exit(const kvm_run& run);
+  static bool is_stub_fault_exit(const kvm_run& run);
+
+ private:
+  ArchMachine(int kvm_fd, platform::PhysicalMemory& memory, PageTable kernel)
+      : m_kvm_fd(kvm_fd), m_memory(memory), m_kernel(kernel) {}
+
+  Result<void, Error> map_kernel_page(uint64_t va, platform::PhysAddr page, bool writable,
+                                      bool executable);
+  Result<void, Error> load_stub();
+  Result<void, Error> load_cpuid(int vcpu_fd);
+
+  int m_kvm_fd;
+  platform::PhysicalMemory& m_memory;
+  PageTable m_kernel;  // its slot 511 is shared by every address space
+  platform::PhysAddr m_kernel_half = 0;
+  uint64_t m_cpuid_leaf1_edx = 0;
+  bool m_fsgsbase = false;
+  bool m_xsave = false;
+  uint64_t m_xcr0 = 0;
+  std::unique_ptr<kvm_cpuid2, void (*)(void*)> m_cpuid{nullptr, nullptr};
+};
+
+}  // namespace moat::kvm

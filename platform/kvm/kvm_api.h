@@ -1,0 +1,17 @@
+#pragma once
+
+// <linux/kvm.h> for C++. Debian 12's UAPI headers declare flexible arrays
+// through __DECLARE_FLEX_ARRAY, whose empty struct has size 1 in C++: that
+// shifts the arrays and changes the ioctl numbers that encode struct sizes
+// (KVM_GET_SUPPORTED_CPUID, KVM_SET_MSRS, ...), which the kernel then
+// rejects with EINVAL. Declare them the way newer headers do for C++.
+#include <linux/stddef.h>
+
+#include <cstddef>
+#undef __DECLARE_FLEX_ARRAY
+#define __DECLARE_FLEX_ARRAY(TYPE, NAME) TYPE NAME[0]
+#include <linux/kvm.h>
+
+static_assert(sizeof(kvm_cpuid2) == 8, "kvm_cpuid2 must match the kernel's layout");
+static_assert(sizeof(kvm_msrs) == 8, "kvm_msrs must match the kernel's layout");
+static_assert(offsetof(kvm_msrs, entries) == 8, "kvm_msrs must match the kernel's layout");

@@ -1,0 +1,71 @@
+#include "platform/physical_memory.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace moat::platform {
+
+Result<std::unique_ptr<PhysicalMemory>, Error> PhysicalMemory::create(PhysAddr base,
+                                                                       uint64_t size) {
+  if (!is_page_aligned(base) || !is_page_aligned(size) || size == 0) {
+    return make_error("guest memory must be a non-empty whole number of pages");
+  }
+  UniqueFd fd(memfd_create("moat-guest-memory", MFD_CLOEXEC));
+  if (!fd.valid()) {
+    return host_error("memfd_create", errno);
+  }
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    return host_error("ftruncate(guest memory)", errno);
+  }
+  void* host = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
+  if (host == MAP_FAILED) {
+    return host_error("mmap(guest memory)", errno);
+  }
+  return std::unique_ptr<PhysicalMemory>(
+      new PhysicalMemory(base, size, std::move(fd), static_cast<std::byte*>(host)));
+}
+
+PhysicalMemory::PhysicalMemory(PhysAddr base, uint64_t size, UniqueFd fd, std::byte* host)
+    : m_base(base), m_size(size), m_fd(std::move(fd)), m_host(host), m_next_unused(base) {}
+
+PhysicalMemory::~PhysicalMemory() { munmap(m_host, m_size); }
+
+Result<PhysAddr> PhysicalMemory::allocate_page() {
+  std::lock_guard guard(m_lock);
+  PhysAddr page;
+  if (!m_free.empty()) {
+    // Freed pages had their backing punched out, so they read as zero again.
+    page = m_free.back();
+    m_free.pop_back();
+  } else if (m_next_unused < m_base + m_size) {
+    page = m_next_unused;
+    m_next_unused += kPageSize;
+  } else {
+    return Errno::kENOMEM;
+  }
+  ++m_allocated;
+  return page;
+}
+
+void PhysicalMemory::free_page(PhysAddr page) {
+  // Returning the backing to the host both bounds moat's resident memory and
+  // zeroes the page for its next user.
+  if (fallocate(m_fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                static_cast<off_t>(page - m_base), kPageSize) != 0) {
+    std::memset(host(page), 0, kPageSize);
+  }
+  std::lock_guard guard(m_lock);
+  m_free.push_back(page);
+  --m_allocated;
+}
+
+uint64_t PhysicalMemory::allocated_pages() const {
+  std::lock_guard guard(m_lock);
+  return m_allocated;
+}
+
+}  // namespace moat::platform

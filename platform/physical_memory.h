@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "base/bits.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace moat::platform {
+
+// A guest-physical address.
+using PhysAddr = uint64_t;
+
+// The guest's physical memory: one memfd mapped into moat, which the machine
+// registers with the hypervisor at [base, base + size). Pages are handed out
+// by a page allocator; freed pages go back to the host (hole punched), so
+// moat's resident memory follows what the guest really uses.
+class PhysicalMemory {
+ public:
+  static Result<std::unique_ptr<PhysicalMemory>, Error> create(PhysAddr base, uint64_t size);
+  ~PhysicalMemory();
+  PhysicalMemory(const PhysicalMemory&) = delete;
+  PhysicalMemory& operator=(const PhysicalMemory&) = delete;
+
+  // A zero-filled page, or ENOMEM when the guest's memory is exhausted.
+  Result<PhysAddr> allocate_page();
+  void free_page(PhysAddr page);
+
+  bool contains(PhysAddr addr, uint64_t len = 1) const {
+    return addr >= m_base && len <= m_size && addr - m_base <= m_size - len;
+  }
+
+  // SAFETY: the caller guarantees contains(addr, len) for the bytes it touches.
+  std::byte* host(PhysAddr addr) const { return m_host + (addr - m_base); }
+
+  PhysAddr base() const { return m_base; }
+  uint64_t size() const { return m_size; }
+  std::byte* host_base() const { return m_host; }
+  int fd() const { return m_fd.get(); }
+  uint64_t allocated_pages() const;
+
+ private:
+  PhysicalMemory(PhysAddr base, uint64_t size, UniqueFd fd, std::byte* host);
+
+  PhysAddr m_base;
+  uint64_t m_size;
+  UniqueFd m_fd;
+  std::byte* m_host;
+
+  mutable std::mutex m_lock;
+  PhysAddr m_next_unused;            // bump pointer over never-used pages
+  std::vector<PhysAddr> m_free;      // pages returned by free_page
+  uint64_t m_allocated = 0;
+};
+
+}  // namespace moat::platform

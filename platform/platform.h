@@ -1,0 +1,115 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "platform/physical_memory.h"
+#include "user_regs.h"  // per arch: platform/arch/<arch>/user_regs.h
+
+namespace moat::platform {
+
+// Page protections, as PROT_* bits.
+inline constexpr uint32_t kProtNone = 0;
+inline constexpr uint32_t kProtRead = 1;
+inline constexpr uint32_t kProtWrite = 2;
+inline constexpr uint32_t kProtExec = 4;
+
+enum class Access { kRead, kWrite, kExecute };
+
+// Why a vCPU stopped running guest code.
+struct Trap {
+  enum class Kind {
+    kSyscall,      // the program made a system call; arguments are in the registers
+    kPageFault,    // a user access to `address` was refused by the page tables
+    kException,    // another CPU exception from user mode (`vector`, `error_code`)
+    kInterrupted,  // Vcpu::kick() or a host signal stopped the run
+  };
+  Kind kind = Kind::kSyscall;
+  uint64_t address = 0;             // kPageFault: the faulting address
+  Access access = Access::kRead;    // kPageFault
+  bool protection = false;          // kPageFault: the page was present (access violation)
+  uint32_t vector = 0;              // kException: architecture exception number
+  uint64_t error_code = 0;          // kException: the syndrome / error code
+};
+
+// What a page-table entry maps.
+struct Translation {
+  PhysAddr page = 0;
+  uint32_t prot = kProtNone;
+};
+
+// A guest address space: one set of stage-1 page tables for the user half.
+// Addresses and lengths are page-aligned. Not thread-safe; the memory manager
+// serialises changes.
+class AddressSpace {
+ public:
+  virtual ~AddressSpace() = default;
+
+  // Maps the page at `va` to `page` with `prot` (kProtNone keeps the page but
+  // makes it inaccessible). Replaces an existing mapping. ENOMEM if a
+  // page-table page cannot be allocated.
+  virtual Result<void> map(uint64_t va, PhysAddr page, uint32_t prot) = 0;
+  // Removes every mapping in [va, va + len), handing each page to `release`.
+  virtual void unmap(uint64_t va, uint64_t len, const std::function<void(PhysAddr)>& release) = 0;
+  // Changes the protection of every mapped page in [va, va + len).
+  virtual void protect(uint64_t va, uint64_t len, uint32_t prot) = 0;
+  virtual std::optional<Translation> translate(uint64_t va) const = 0;
+
+  // Incremented by every change that can leave stale TLB entries; a vCPU
+  // flushes before it next enters the guest with this address space.
+  uint64_t generation() const { return m_generation; }
+
+ protected:
+  void bump_generation() { ++m_generation; }
+
+ private:
+  uint64_t m_generation = 0;
+};
+
+// Registers only the host can set on a vCPU outside the trap frame.
+enum class SpecialRegister { kFsBase, kGsBase, kTlsPointer };
+
+// One virtual CPU. It belongs to the host thread that calls run().
+class Vcpu {
+ public:
+  virtual ~Vcpu() = default;
+
+  // Enters the guest and returns at the next trap.
+  virtual Result<Trap, Error> run() = 0;
+  // The user register state, held in guest memory (the trap frame): reads
+  // and writes cost no hypervisor call.
+  virtual UserRegs& regs() = 0;
+  virtual void set_address_space(AddressSpace& as) = 0;
+  virtual Result<void, Error> set_special(SpecialRegister reg, uint64_t value) = 0;
+  virtual Result<uint64_t, Error> get_special(SpecialRegister reg) = 0;
+  // Makes a current or the next run() return Trap::Kind::kInterrupted. Any thread.
+  virtual void kick() = 0;
+};
+
+// What the guest CPU offers, for the auxiliary vector.
+struct CpuInfo {
+  uint64_t hwcap = 0;
+  uint64_t hwcap2 = 0;
+  std::string platform;  // AT_PLATFORM: "x86_64", "aarch64"
+};
+
+struct MachineOptions {
+  uint64_t memory_bytes = 1ull << 30;  // guest RAM, allocated lazily
+};
+
+// One virtual machine: the guest's physical memory, the stub, its vCPUs.
+class Machine {
+ public:
+  virtual ~Machine() = default;
+
+  virtual Result<std::unique_ptr<AddressSpace>, Error> new_address_space() = 0;
+  virtual Result<std::unique_ptr<Vcpu>, Error> new_vcpu(AddressSpace& as) = 0;
+  virtual PhysicalMemory& memory() = 0;
+  virtual CpuInfo cpu_info() const = 0;
+};
+
+}  // namespace moat::platform

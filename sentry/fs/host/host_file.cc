@@ -1,0 +1,135 @@
+#include "sentry/fs/host/host_file.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cerrno>
+
+#include "sentry/kernel/task.h"
+
+namespace moat::sentry {
+namespace {
+
+// Linux's terminal ioctls (the kernel's numbers, the same on amd64 and arm64).
+constexpr uint32_t kTcgets = 0x5401;
+constexpr uint32_t kTcsets = 0x5402;
+constexpr uint32_t kTcsetsw = 0x5403;
+constexpr uint32_t kTcsetsf = 0x5404;
+constexpr uint32_t kTiocgwinsz = 0x5413;
+constexpr uint32_t kTiocswinsz = 0x5414;
+// sizeof(struct termios) as the kernel defines it (NCCS = 19), and winsize.
+constexpr size_t kTermiosSize = 36;
+constexpr size_t kWinsizeSize = 8;
+
+Errno host_errno() { return static_cast<Errno>(errno); }
+
+// Host vectored I/O over at most IOV_MAX entries at a time.
+template <typename Fn>
+Result<size_t> vectored(std::span<const iovec> iov, Fn&& fn) {
+  size_t total = 0;
+  while (!iov.empty()) {
+    auto batch = iov.first(std::min<size_t>(iov.size(), IOV_MAX));
+    size_t want = 0;
+    for (const auto& v : batch) {
+      want += v.iov_len;
+    }
+    ssize_t n;
+    do {
+      n = fn(batch.data(), static_cast<int>(batch.size()));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (total > 0) {
+        return total;
+      }
+      return host_errno();
+    }
+    total += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < want) {
+      break;
+    }
+    iov = iov.subspan(batch.size());
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<HostFile>, Error> HostFile::dup_of(int host_fd) {
+  int fd = fcntl(host_fd, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) {
+    return host_error("dup of a host descriptor", errno);
+  }
+  return std::make_shared<HostFile>(UniqueFd(fd));
+}
+
+Result<size_t> HostFile::read(std::span<const iovec> dst) {
+  return vectored(dst, [this](const iovec* v, int n) { return ::readv(m_fd.get(), v, n); });
+}
+
+Result<size_t> HostFile::write(std::span<const iovec> src) {
+  return vectored(src, [this](const iovec* v, int n) { return ::writev(m_fd.get(), v, n); });
+}
+
+Result<FileStat> HostFile::stat() {
+  struct stat st {};
+  if (::fstat(m_fd.get(), &st) != 0) {
+    return host_errno();
+  }
+  FileStat out;
+  out.dev = st.st_dev;
+  out.ino = st.st_ino;
+  out.mode = st.st_mode;
+  out.nlink = static_cast<uint32_t>(st.st_nlink);
+  out.uid = st.st_uid;
+  out.gid = st.st_gid;
+  out.rdev = st.st_rdev;
+  out.size = st.st_size;
+  out.blksize = st.st_blksize;
+  out.blocks = st.st_blocks;
+  out.atime = st.st_atim;
+  out.mtime = st.st_mtim;
+  out.ctime = st.st_ctim;
+  return out;
+}
+
+Result<uint64_t> HostFile::ioctl(Task& task, uint32_t request, uint64_t arg) {
+  auto& mm = task.mm();
+  std::array<std::byte, 64> buf{};
+  auto forward = [&](unsigned long host_request) -> Result<uint64_t> {
+    int ret;
+    do {
+      ret = ::ioctl(m_fd.get(), host_request, buf.data());
+    } while (ret < 0 && errno == EINTR);
+    if (ret < 0) {
+      return host_errno();
+    }
+    return static_cast<uint64_t>(ret);
+  };
+  switch (request) {
+    case kTcgets: {
+      auto ret = TRY(forward(TCGETS));
+      TRY(mm.copy_out(arg, std::span(buf).first(kTermiosSize)));
+      return ret;
+    }
+    case kTcsets:
+    case kTcsetsw:
+    case kTcsetsf:
+      TRY(mm.copy_in(arg, std::span(buf).first(kTermiosSize)));
+      return forward(request == kTcsets ? TCSETS : request == kTcsetsw ? TCSETSW : TCSETSF);
+    case kTiocgwinsz: {
+      auto ret = TRY(forward(TIOCGWINSZ));
+      TRY(mm.copy_out(arg, std::span(buf).first(kWinsizeSize)));
+      return ret;
+    }
+    case kTiocswinsz:
+      TRY(mm.copy_in(arg, std::span(buf).first(kWinsizeSize)));
+      return forward(TIOCSWINSZ);
+    default:
+      return Errno::kENOTTY;
+  }
+}
+
+}  // namespace moat::sentry

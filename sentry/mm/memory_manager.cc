@@ -1,0 +1,442 @@
+#include "sentry/mm/memory_manager.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/bits.h"
+#include "base/log.h"
+
+namespace moat::sentry {
+namespace {
+
+bool prot_allows(uint32_t prot, platform::Access access) {
+  switch (access) {
+    case platform::Access::kRead:
+      // x86 cannot refuse reads of writable or executable pages; Linux's
+      // fault handler accepts any of the three.
+      return prot != 0;
+    case platform::Access::kWrite:
+      return (prot & PROT_WRITE) != 0;
+    case platform::Access::kExecute:
+      return (prot & PROT_EXEC) != 0;
+  }
+  return false;
+}
+
+bool mergeable(const Vma& a, const Vma& b) {
+  return a.end == b.start && a.prot == b.prot && a.max_prot == b.max_prot &&
+         a.shared == b.shared && a.grows_down == b.grows_down && a.name == b.name;
+}
+
+}  // namespace
+
+MemoryManager::MemoryManager(platform::PhysicalMemory& memory,
+                             std::unique_ptr<platform::AddressSpace> as, MemoryLayout layout)
+    : m_memory(memory), m_as(std::move(as)), m_layout(layout) {}
+
+MemoryManager::~MemoryManager() {
+  m_as->unmap(0, kTaskSize, [this](platform::PhysAddr page) { m_memory.free_page(page); });
+}
+
+MemoryManager::VmaMap::iterator MemoryManager::find_vma(uint64_t addr) {
+  auto it = m_vmas.upper_bound(addr);
+  if (it == m_vmas.begin()) {
+    return m_vmas.end();
+  }
+  --it;
+  return it->second.contains(addr) ? it : m_vmas.end();
+}
+
+void MemoryManager::split_at(uint64_t addr) {
+  auto it = find_vma(addr);
+  if (it == m_vmas.end() || it->second.start == addr) {
+    return;
+  }
+  Vma upper = it->second;
+  upper.start = addr;
+  it->second.end = addr;
+  m_vmas.emplace(addr, std::move(upper));
+}
+
+void MemoryManager::remove_range(uint64_t start, uint64_t end) {
+  split_at(start);
+  split_at(end);
+  auto it = m_vmas.lower_bound(start);
+  while (it != m_vmas.end() && it->second.start < end) {
+    it = m_vmas.erase(it);
+  }
+  m_as->unmap(start, end - start, [this](platform::PhysAddr page) {
+    m_memory.free_page(page);
+    --m_resident;
+  });
+}
+
+bool MemoryManager::range_free(uint64_t start, uint64_t end) const {
+  auto it = m_vmas.lower_bound(start);
+  if (it != m_vmas.end() && it->second.start < end) {
+    return false;
+  }
+  if (it != m_vmas.begin()) {
+    --it;
+    if (it->second.end > start) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<uint64_t> MemoryManager::find_free(uint64_t length, uint64_t hint) const {
+  if (hint != 0) {
+    hint = page_round_down(hint);
+    if (hint >= kMinAddress && hint <= kTaskSize - length && range_free(hint, hint + length)) {
+      return hint;
+    }
+  }
+  // Top-down from mmap_base, as Linux's default layout does.
+  uint64_t ceiling = std::min(m_layout.mmap_base, kTaskSize);
+  auto it = m_vmas.lower_bound(ceiling);
+  for (;;) {
+    uint64_t floor = kMinAddress;
+    auto prev = it;
+    if (prev != m_vmas.begin()) {
+      --prev;
+      floor = std::max(floor, prev->second.end);
+    }
+    if (ceiling >= floor && ceiling - floor >= length) {
+      return ceiling - length;
+    }
+    if (it == m_vmas.begin() || prev == it) {
+      break;
+    }
+    ceiling = std::min(ceiling, prev->second.start);
+    it = prev;
+    if (ceiling < kMinAddress) {
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
+void MemoryManager::merge_around(uint64_t start, uint64_t end) {
+  auto it = m_vmas.upper_bound(start);
+  if (it != m_vmas.begin()) {
+    --it;
+  }
+  if (it != m_vmas.begin()) {
+    --it;
+  }
+  while (it != m_vmas.end() && it->second.start <= end) {
+    auto next = std::next(it);
+    if (next != m_vmas.end() && mergeable(it->second, next->second)) {
+      it->second.end = next->second.end;
+      m_vmas.erase(next);
+    } else {
+      it = next;
+    }
+  }
+}
+
+Result<uint64_t> MemoryManager::map_anonymous(MapRequest request) {
+  uint64_t addr = request.addr;
+  uint64_t length = request.length;
+  if (length == 0) {
+    return Errno::kEINVAL;
+  }
+  auto rounded = page_round_up(length);
+  if (!rounded || *rounded > kTaskSize) {
+    return Errno::kENOMEM;
+  }
+  length = *rounded;
+  std::lock_guard guard(m_lock);
+  uint64_t start;
+  if (request.fixed || request.noreplace) {
+    if (!is_page_aligned(addr)) {
+      return Errno::kEINVAL;
+    }
+    if (addr > kTaskSize - length) {
+      return Errno::kENOMEM;
+    }
+    if (request.noreplace && !range_free(addr, addr + length)) {
+      return Errno::kEEXIST;
+    }
+    if (addr < kMinAddress) {
+      return Errno::kEPERM;
+    }
+    start = addr;
+    remove_range(start, start + length);
+  } else {
+    auto found = find_free(length, addr);
+    if (!found) {
+      return Errno::kENOMEM;
+    }
+    start = *found;
+  }
+  Vma vma;
+  vma.start = start;
+  vma.end = start + length;
+  vma.prot = request.prot;
+  vma.shared = request.shared;
+  vma.grows_down = request.grows_down;
+  vma.name = std::move(request.name);
+  m_vmas.emplace(start, std::move(vma));
+  merge_around(start, start + length);
+  return start;
+}
+
+Result<void> MemoryManager::unmap(uint64_t addr, uint64_t length) {
+  if (!is_page_aligned(addr) || length == 0) {
+    return Errno::kEINVAL;
+  }
+  auto rounded = page_round_up(length);
+  if (!rounded || addr > kTaskSize || *rounded > kTaskSize - addr) {
+    return Errno::kEINVAL;
+  }
+  std::lock_guard guard(m_lock);
+  remove_range(addr, addr + *rounded);
+  return {};
+}
+
+Result<void> MemoryManager::protect(uint64_t addr, uint64_t length, uint32_t prot) {
+  if (!is_page_aligned(addr)) {
+    return Errno::kEINVAL;
+  }
+  if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0) {
+    return Errno::kEINVAL;
+  }
+  auto rounded = page_round_up(length);
+  if (!rounded || addr > kTaskSize || *rounded > kTaskSize - addr) {
+    return Errno::kENOMEM;
+  }
+  if (*rounded == 0) {
+    return {};
+  }
+  const uint64_t end = addr + *rounded;
+  std::lock_guard guard(m_lock);
+  // Every page of the range must be mapped.
+  for (uint64_t cursor = addr; cursor < end;) {
+    auto it = find_vma(cursor);
+    if (it == m_vmas.end()) {
+      return Errno::kENOMEM;
+    }
+    if ((prot & ~it->second.max_prot) != 0) {
+      return Errno::kEACCES;
+    }
+    cursor = it->second.end;
+  }
+  split_at(addr);
+  split_at(end);
+  for (auto it = m_vmas.lower_bound(addr); it != m_vmas.end() && it->second.start < end; ++it) {
+    it->second.prot = prot;
+  }
+  m_as->protect(addr, end - addr, prot);
+  merge_around(addr, end);
+  return {};
+}
+
+void MemoryManager::set_brk_base(uint64_t base) {
+  std::lock_guard guard(m_lock);
+  m_brk_base = m_brk = base;
+}
+
+uint64_t MemoryManager::brk(uint64_t requested) {
+  std::lock_guard guard(m_lock);
+  if (requested < m_brk_base) {
+    return m_brk;
+  }
+  uint64_t old_end = *page_round_up(m_brk);
+  auto new_end_opt = page_round_up(requested);
+  if (!new_end_opt || *new_end_opt > kTaskSize) {
+    return m_brk;
+  }
+  uint64_t new_end = *new_end_opt;
+  if (new_end > old_end) {
+    if (!range_free(old_end, new_end)) {
+      return m_brk;
+    }
+    Vma heap;
+    heap.start = old_end;
+    heap.end = new_end;
+    heap.prot = PROT_READ | PROT_WRITE;
+    heap.name = "[heap]";
+    m_vmas.emplace(old_end, std::move(heap));
+    merge_around(old_end, new_end);
+  } else if (new_end < old_end) {
+    remove_range(new_end, old_end);
+  }
+  m_brk = requested;
+  return m_brk;
+}
+
+Result<void> MemoryManager::populate(uint64_t page_addr, uint32_t prot) {
+  auto page = TRY(m_memory.allocate_page());
+  auto mapped = m_as->map(page_addr, page, prot);
+  if (!mapped) {
+    m_memory.free_page(page);
+    return mapped.error();
+  }
+  ++m_resident;
+  return {};
+}
+
+Result<void> MemoryManager::fault_locked(uint64_t addr, platform::Access access, bool* mapped) {
+  if (mapped != nullptr) {
+    *mapped = false;
+  }
+  if (addr >= kTaskSize) {
+    return Errno::kEFAULT;
+  }
+  auto it = find_vma(addr);
+  if (it == m_vmas.end()) {
+    // Below a stack: grow it, within RLIMIT_STACK.
+    auto above = m_vmas.upper_bound(addr);
+    if (above == m_vmas.end() || !above->second.grows_down ||
+        above->second.end - page_round_down(addr) > m_layout.stack_limit) {
+      return Errno::kEFAULT;
+    }
+    uint64_t new_start = page_round_down(addr);
+    if (!range_free(new_start, above->second.start)) {
+      return Errno::kEFAULT;
+    }
+    Vma grown = above->second;
+    grown.start = new_start;
+    m_vmas.erase(above);
+    it = m_vmas.emplace(new_start, std::move(grown)).first;
+  }
+  if (mapped != nullptr) {
+    *mapped = true;
+  }
+  const Vma& vma = it->second;
+  if (!prot_allows(vma.prot, access)) {
+    return Errno::kEFAULT;
+  }
+  const uint64_t page_addr = page_round_down(addr);
+  if (auto t = m_as->translate(page_addr)) {
+    // Already populated: the page tables agree with the VMA, so this was a
+    // stale TLB entry; re-entering the guest after a flush resolves it.
+    if (prot_allows(t->prot, access)) {
+      return {};
+    }
+    return Errno::kEFAULT;
+  }
+  return populate(page_addr, vma.prot);
+}
+
+Result<void> MemoryManager::handle_fault(uint64_t addr, platform::Access access, bool* mapped) {
+  std::lock_guard guard(m_lock);
+  return fault_locked(addr, access, mapped);
+}
+
+Result<std::byte*> MemoryManager::host_page(uint64_t page_addr, platform::Access access) {
+  auto t = m_as->translate(page_addr);
+  if (!t || !prot_allows(t->prot, access)) {
+    TRY(fault_locked(page_addr, access, nullptr));
+    t = m_as->translate(page_addr);
+    if (!t || !prot_allows(t->prot, access)) {
+      return Errno::kEFAULT;
+    }
+  }
+  // SAFETY: the page came from m_memory's allocator.
+  return m_memory.host(t->page);
+}
+
+Result<void> MemoryManager::copy_in(uint64_t addr, std::span<std::byte> dst) {
+  if (!checked_add(addr, dst.size()) || addr + dst.size() > kTaskSize) {
+    return Errno::kEFAULT;
+  }
+  std::lock_guard guard(m_lock);
+  size_t done = 0;
+  while (done < dst.size()) {
+    uint64_t cursor = addr + done;
+    uint64_t offset = cursor & (kPageSize - 1);
+    size_t chunk = std::min<size_t>(dst.size() - done, kPageSize - offset);
+    std::byte* page = TRY(host_page(cursor - offset, platform::Access::kRead));
+    std::memcpy(dst.data() + done, page + offset, chunk);
+    done += chunk;
+  }
+  return {};
+}
+
+Result<void> MemoryManager::copy_out(uint64_t addr, std::span<const std::byte> src) {
+  if (!checked_add(addr, src.size()) || addr + src.size() > kTaskSize) {
+    return Errno::kEFAULT;
+  }
+  std::lock_guard guard(m_lock);
+  size_t done = 0;
+  while (done < src.size()) {
+    uint64_t cursor = addr + done;
+    uint64_t offset = cursor & (kPageSize - 1);
+    size_t chunk = std::min<size_t>(src.size() - done, kPageSize - offset);
+    std::byte* page = TRY(host_page(cursor - offset, platform::Access::kWrite));
+    std::memcpy(page + offset, src.data() + done, chunk);
+    done += chunk;
+  }
+  return {};
+}
+
+Result<std::string> MemoryManager::copy_in_string(uint64_t addr, size_t max_len) {
+  std::lock_guard guard(m_lock);
+  std::string out;
+  uint64_t cursor = addr;
+  for (;;) {
+    if (cursor >= kTaskSize) {
+      return Errno::kEFAULT;
+    }
+    uint64_t offset = cursor & (kPageSize - 1);
+    std::byte* page = TRY(host_page(cursor - offset, platform::Access::kRead));
+    const char* begin = reinterpret_cast<const char*>(page + offset);
+    size_t avail = kPageSize - offset;
+    const void* nul = std::memchr(begin, 0, avail);
+    size_t take = nul != nullptr ? static_cast<size_t>(static_cast<const char*>(nul) - begin) : avail;
+    if (out.size() + take > max_len) {
+      return Errno::kENAMETOOLONG;
+    }
+    out.append(begin, take);
+    if (nul != nullptr) {
+      return out;
+    }
+    cursor += avail;
+  }
+}
+
+Result<std::vector<iovec>> MemoryManager::host_iovecs(uint64_t addr, uint64_t len,
+                                                      platform::Access access) {
+  if (!checked_add(addr, len) || addr + len > kTaskSize) {
+    return Errno::kEFAULT;
+  }
+  std::lock_guard guard(m_lock);
+  std::vector<iovec> out;
+  uint64_t done = 0;
+  while (done < len) {
+    uint64_t cursor = addr + done;
+    uint64_t offset = cursor & (kPageSize - 1);
+    uint64_t chunk = std::min<uint64_t>(len - done, kPageSize - offset);
+    std::byte* page = TRY(host_page(cursor - offset, access));
+    std::byte* base = page + offset;
+    if (!out.empty() && static_cast<std::byte*>(out.back().iov_base) + out.back().iov_len == base) {
+      out.back().iov_len += chunk;
+    } else {
+      out.push_back(iovec{base, chunk});
+    }
+    done += chunk;
+  }
+  return out;
+}
+
+std::vector<Vma> MemoryManager::vmas() const {
+  std::lock_guard guard(m_lock);
+  std::vector<Vma> out;
+  out.reserve(m_vmas.size());
+  for (const auto& [start, vma] : m_vmas) {
+    out.push_back(vma);
+  }
+  return out;
+}
+
+uint64_t MemoryManager::resident_pages() const {
+  std::lock_guard guard(m_lock);
+  return m_resident;
+}
+
+}  // namespace moat::sentry

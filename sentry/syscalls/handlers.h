@@ -1,0 +1,76 @@
+#pragma once
+
+// Declarations of every syscall handler named in syscalls.def. A handler
+// takes typed arguments (decoded from registers by invoke.h) and returns the
+// value for the guest's return register or an errno.
+
+#include <cstdint>
+
+#include "base/result.h"
+
+namespace moat::sentry {
+
+class Task;
+
+// A guest virtual address, never dereferenced directly: it goes through the
+// task's MemoryManager.
+struct UserAddr {
+  uint64_t value = 0;
+  bool null() const { return value == 0; }
+};
+
+using SysResult = Result<uint64_t>;
+
+// sys_read_write.cc
+SysResult sys_read(Task& t, int fd, UserAddr buf, uint64_t count);
+SysResult sys_write(Task& t, int fd, UserAddr buf, uint64_t count);
+SysResult sys_readv(Task& t, int fd, UserAddr iov, int iovcnt);
+SysResult sys_writev(Task& t, int fd, UserAddr iov, int iovcnt);
+// sys_ioctl.cc
+SysResult sys_ioctl(Task& t, int fd, uint32_t request, uint64_t arg);
+// sys_stat.cc
+SysResult sys_fstat(Task& t, int fd, UserAddr statbuf);
+SysResult sys_newfstatat(Task& t, int dirfd, UserAddr path, UserAddr statbuf, int flags);
+// sys_mmap.cc
+SysResult sys_mmap(Task& t, UserAddr addr, uint64_t length, int prot, int flags, int fd,
+                   uint64_t offset);
+SysResult sys_munmap(Task& t, UserAddr addr, uint64_t length);
+SysResult sys_mprotect(Task& t, UserAddr addr, uint64_t length, int prot);
+SysResult sys_brk(Task& t, UserAddr addr);
+// sys_thread.cc
+SysResult sys_exit(Task& t, int code);
+SysResult sys_exit_group(Task& t, int code);
+SysResult sys_set_tid_address(Task& t, UserAddr tidptr);
+SysResult sys_set_robust_list(Task& t, UserAddr head, uint64_t len);
+SysResult sys_rseq(Task& t, UserAddr rseq, uint32_t len, int flags, uint32_t sig);
+SysResult sys_gettid(Task& t);
+SysResult sys_sched_yield(Task& t);
+// sys_uname.cc
+SysResult sys_uname(Task& t, UserAddr buf);
+// sys_rlimit.cc
+SysResult sys_prlimit64(Task& t, int pid, int resource, UserAddr new_limit, UserAddr old_limit);
+SysResult sys_getrlimit(Task& t, int resource, UserAddr rlim);
+SysResult sys_setrlimit(Task& t, int resource, UserAddr rlim);
+// sys_random.cc
+SysResult sys_getrandom(Task& t, UserAddr buf, uint64_t count, uint32_t flags);
+// sys_arch_prctl.cc
+SysResult sys_arch_prctl(Task& t, int code, uint64_t addr);
+// sys_readlink.cc
+SysResult sys_readlink(Task& t, UserAddr path, UserAddr buf, int bufsiz);
+SysResult sys_readlinkat(Task& t, int dirfd, UserAddr path, UserAddr buf, int bufsiz);
+// sys_time.cc
+SysResult sys_clock_gettime(Task& t, int clock, UserAddr tp);
+SysResult sys_clock_getres(Task& t, int clock, UserAddr res);
+SysResult sys_gettimeofday(Task& t, UserAddr tv, UserAddr tz);
+SysResult sys_time(Task& t, UserAddr tloc);
+// sys_id.cc
+SysResult sys_getuid(Task& t);
+SysResult sys_geteuid(Task& t);
+SysResult sys_getgid(Task& t);
+SysResult sys_getegid(Task& t);
+SysResult sys_getresuid(Task& t, UserAddr ruid, UserAddr euid, UserAddr suid);
+SysResult sys_getresgid(Task& t, UserAddr rgid, UserAddr egid, UserAddr sgid);
+SysResult sys_getpid(Task& t);
+SysResult sys_getppid(Task& t);
+
+}  // namespace moat::sentry

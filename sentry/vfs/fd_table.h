@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "base/result.h"
+#include "sentry/vfs/file_description.h"
+
+namespace moat::sentry {
+
+// A task's file descriptor table. Thread-safe.
+class FdTable {
+ public:
+  explicit FdTable(size_t limit) : m_limit(limit) {}
+
+  Result<std::shared_ptr<FileDescription>> get(int fd) const;
+  // Installs at the lowest free descriptor >= min_fd; EMFILE past the limit.
+  Result<int> install(std::shared_ptr<FileDescription> file, bool cloexec, int min_fd = 0);
+  // Installs at exactly `fd`, replacing what is there.
+  Result<void> install_at(int fd, std::shared_ptr<FileDescription> file, bool cloexec);
+  Result<void> close(int fd);
+  void set_limit(size_t limit);
+
+ private:
+  struct Entry {
+    std::shared_ptr<FileDescription> file;
+    bool cloexec = false;
+  };
+
+  mutable std::mutex m_lock;
+  std::vector<Entry> m_entries;
+  size_t m_limit;
+};
+
+}  // namespace moat::sentry
