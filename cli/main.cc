@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -115,7 +116,7 @@ int run(const RunOptions& options) {
   }
   auto image = loader::parse_elf(program->bytes(), loader::Machine::kX86_64);
   if (!image) {
-    fail_line(options.command.front() + ": " + image.error().message);
+    fail_line(options.command.front() + ": exec format error: " + image.error().message);
     return kExitCannotExecute;
   }
 
@@ -171,7 +172,7 @@ int run(const RunOptions& options) {
 
 int main(int argc, char** argv) {
   using namespace moat::cli;
-  CLI::App app{"moat: run untrusted Linux programs in a KVM sandbox with a user-space kernel"};
+  CLI::App app{"moat: run untrusted Linux programs in a KVM sandbox with a user-space kernel", "moat"};
   app.footer(kExamples);
   app.set_version_flag("-V,--version", std::string("moat ") + kVersion);
   app.require_subcommand(1);
@@ -187,18 +188,51 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-m,--memory", options.memory, "Guest memory limit (e.g. 512M, 2G)")
       ->capture_default_str();
   run_cmd->add_flag("--no-aslr", options.no_aslr, "Disable address-space layout randomization");
-  run_cmd->add_option("command", options.command, "PROGRAM [ARGS...]")->required();
-  run_cmd->prefix_command();  // everything from PROGRAM on belongs to the program
+  run_cmd->add_option("program", options.command, "PROGRAM [ARGS...]")->required();
+
+  // Everything from PROGRAM on belongs to the program, exactly as given, so
+  // split the command line there before CLI11 sees it.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> program_args;
+  auto run_at = std::find(args.begin(), args.end(), "run");
+  if (run_at != args.end()) {
+    auto it = std::next(run_at);
+    while (it != args.end()) {
+      const std::string& arg = *it;
+      if (arg == "--") {
+        program_args.assign(std::next(it), args.end());
+        args.erase(it, args.end());
+        break;
+      }
+      if (arg.size() > 1 && arg[0] == '-') {
+        const std::string name = arg.substr(0, arg.find('='));
+        const CLI::Option* opt = run_cmd->get_option_no_throw(name);
+        bool takes_value = opt != nullptr && opt->get_items_expected_min() > 0;
+        bool attached = arg.find('=') != std::string::npos ||
+                        (arg.size() > 2 && arg[1] != '-');  // -eFOO=bar
+        it += (takes_value && !attached && std::next(it) != args.end()) ? 2 : 1;
+        continue;
+      }
+      program_args.assign(it, args.end());
+      args.erase(it, args.end());
+      break;
+    }
+  }
+  if (!program_args.empty()) {
+    // CLI11 sees only PROGRAM; the arguments are added back afterwards.
+    args.push_back("--");
+    args.push_back(program_args.front());
+  }
+  std::reverse(args.begin(), args.end());
 
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitMoatError;
   }
-  // With prefix_command, PROGRAM's own arguments are left for us.
-  for (auto& extra : run_cmd->remaining()) {
-    options.command.push_back(extra);
+  if (!program_args.empty()) {
+    options.command = program_args;
   }
   return run(options);
 }
