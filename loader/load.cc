@@ -46,7 +46,8 @@ Result<LoadedImage> load_segments(const ElfImage& image, std::span<const std::by
     TRY(mm.map_anonymous(sentry::MapRequest{.addr = start,
                                             .length = end - start,
                                             .prot = PROT_READ | PROT_WRITE,
-                                            .fixed = true}));
+                                            .fixed = true,
+                                            .name = {}}));
     if (seg.filesz > 0 || head > 0) {
       const uint64_t file_start = seg.offset - head;
       const uint64_t file_len = head + seg.filesz;

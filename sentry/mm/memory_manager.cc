@@ -320,7 +320,26 @@ Result<void> MemoryManager::fault_locked(uint64_t addr, platform::Access access,
     }
     return Errno::kEFAULT;
   }
-  return populate(page_addr, vma.prot);
+  TRY(populate(page_addr, vma.prot));
+  fault_around(vma, page_addr);
+  return {};
+}
+
+void MemoryManager::fault_around(const Vma& vma, uint64_t page_addr) {
+  // Every trap costs a full exit to moat, so a fault also populates the
+  // pages the program is likely to touch next: the following ones (the
+  // preceding ones for a stack), up to kFaultAround, within the same VMA.
+  // Failures are ignored: the pages fault in later if they are needed.
+  const bool down = vma.grows_down;
+  for (uint64_t i = 1; i < kFaultAround; ++i) {
+    uint64_t next = down ? page_addr - i * kPageSize : page_addr + i * kPageSize;
+    if (next < vma.start || next >= vma.end || m_as->translate(next)) {
+      break;
+    }
+    if (!populate(next, vma.prot)) {
+      break;
+    }
+  }
 }
 
 Result<void> MemoryManager::handle_fault(uint64_t addr, platform::Access access, bool* mapped) {

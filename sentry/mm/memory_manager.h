@@ -46,6 +46,8 @@ class MemoryManager {
   static constexpr uint64_t kTaskSize = 0x0000'7fff'ffff'f000ull;
   // mmap never hands out addresses below this (vm.mmap_min_addr).
   static constexpr uint64_t kMinAddress = 0x10000;
+  // Pages populated per anonymous fault (the faulting one included).
+  static constexpr uint64_t kFaultAround = 16;
 
   MemoryManager(platform::PhysicalMemory& memory, std::unique_ptr<platform::AddressSpace> as,
                 MemoryLayout layout);
@@ -96,6 +98,7 @@ class MemoryManager {
   std::optional<uint64_t> find_free(uint64_t length, uint64_t hint) const;
   void merge_around(uint64_t start, uint64_t end);
   Result<void> populate(uint64_t page_addr, uint32_t prot);
+  void fault_around(const Vma& vma, uint64_t page_addr);
   Result<void> fault_locked(uint64_t addr, platform::Access access, bool* mapped);
   Result<std::byte*> host_page(uint64_t page_addr, platform::Access access);
 
