@@ -56,7 +56,7 @@ class KvmVcpu final : public platform::Vcpu {
         return host_error("KVM_RUN", errno);
       }
       if (ArchMachine::is_doorbell_exit(*m_run)) [[likely]] {
-        return m_arch.decode();
+        return m_arch.decode(m_run->io.port);
       }
       if (ArchMachine::is_stub_fault_exit(*m_run)) {
         uint8_t vector = *(reinterpret_cast<uint8_t*>(m_run) + m_run->io.data_offset);

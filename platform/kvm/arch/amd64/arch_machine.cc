@@ -11,7 +11,7 @@ extern "C" {
 extern const char moat_amd64_stub_start[];
 extern const char moat_amd64_stub_end[];
 extern const char moat_amd64_syscall_entry[];
-extern const char moat_amd64_vectors[];
+extern const uint64_t moat_amd64_vector_offsets[32];
 extern const char moat_amd64_return_to_user[];
 }
 
@@ -230,11 +230,10 @@ Result<void, Error> ArchMachine::load_stub() {
   if (!idt) {
     return make_error("out of guest memory for the IDT");
   }
-  const uint64_t vectors = kStubBase + offset_of_symbol(moat_amd64_vectors);
   for (unsigned v = 0; v < 32; ++v) {
     // #BP and #OF may be raised by int3/into from user mode, as on Linux.
     unsigned dpl = (v == 3 || v == 4) ? 3 : 0;
-    write_gate(m_memory.host(*idt), v, vectors + v * 16, dpl);
+    write_gate(m_memory.host(*idt), v, kStubBase + moat_amd64_vector_offsets[v], dpl);
   }
   TRY(map_kernel_page(kIdtAddress, *idt, false, false));
 
@@ -265,19 +264,11 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   }
   const uint64_t area = kCpuAreaBase + index * kCpuAreaStride;
   auto control = m_memory.allocate_page();
-  auto stack_low = m_memory.allocate_page();
-  auto stack_high = m_memory.allocate_page();
-  if (!control || !stack_low || !stack_high) {
+  if (!control) {
     return make_error("out of guest memory for a vCPU");
   }
   TRY(map_kernel_page(area, *control, true, false));
-  TRY(map_kernel_page(area + kStackBottomOffset, *stack_low, true, false));
-  TRY(map_kernel_page(area + kStackBottomOffset + kPageSize, *stack_high, true, false));
-
   std::byte* control_page = m_memory.host(*control);
-  // SAFETY: the trap frame is the start of a page we own for this vCPU.
-  auto* frame = reinterpret_cast<TrapFrame*>(control_page);
-  frame->kernel_rsp = area + kStackTopOffset;
 
   // GDT, Linux's layout.
   const uint64_t gdt[] = {
@@ -292,21 +283,28 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
       0,  // 0x40 TSS, two slots
       0,
   };
-  std::memcpy(control_page + kGdtOffset, gdt, sizeof(gdt));
-  const uint64_t tss = area + kTssOffset;
+  std::memcpy(control_page + CPU_GDT, gdt, sizeof(gdt));
+  const uint64_t tss = area + CPU_TSS;
   const uint64_t tss_limit = 0x67;
   uint64_t tss_low = tss_limit | ((tss & 0xffffff) << 16) | (uint64_t{0x89} << 40) |
                      (((tss >> 24) & 0xff) << 56);
   uint64_t tss_high = tss >> 32;
-  std::memcpy(control_page + kGdtOffset + 0x40, &tss_low, 8);
-  std::memcpy(control_page + kGdtOffset + 0x48, &tss_high, 8);
-  // TSS: RSP0 = stub stack; I/O bitmap offset beyond the limit (no user I/O).
-  std::byte* tss_bytes = control_page + kTssOffset;
-  std::memset(tss_bytes, 0, 0x68);
-  uint64_t rsp0 = area + kStackTopOffset;
-  std::memcpy(tss_bytes + 4, &rsp0, 8);
+  std::memcpy(control_page + CPU_GDT + TSS_SELECTOR, &tss_low, 8);
+  std::memcpy(control_page + CPU_GDT + TSS_SELECTOR + 8, &tss_high, 8);
+  // TSS: RSP0 = the end of the trap frame; I/O bitmap offset beyond the
+  // limit (no user I/O).
+  std::byte* tss_bytes = control_page + CPU_TSS;
+  const uint64_t stack_top = area + CPU_STACK_TOP;
+  std::memcpy(tss_bytes + 4, &stack_top, 8);
   uint16_t iomap = 0x68;
   std::memcpy(tss_bytes + 0x66, &iomap, 2);
+  std::memcpy(control_page + CPU_KERNEL_SP, &stack_top, 8);
+
+  // SAFETY: the trap frame lies inside the control page we own.
+  auto* frame = reinterpret_cast<TrapFrame*>(control_page + CPU_FRAME);
+  frame->regs.cs = USER_CS;
+  frame->regs.ss = USER_DS;
+  frame->regs.rflags = 0x202;
 
   TRY(load_cpuid(vcpu_fd));
 
@@ -328,7 +326,6 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   sregs.fs = data_segment(0, 0);
   sregs.gs = data_segment(0, 0);
   sregs.fs.present = sregs.gs.present = 1;
-  sregs.gs.base = area;  // the stub's GS base: this vCPU's trap frame
   sregs.tr = kvm_segment{};
   sregs.tr.base = tss;
   sregs.tr.limit = tss_limit;
@@ -337,7 +334,7 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   sregs.tr.present = 1;
   sregs.ldt = kvm_segment{};
   sregs.ldt.unusable = 1;
-  sregs.gdt.base = area + kGdtOffset;
+  sregs.gdt.base = area + CPU_GDT;
   sregs.gdt.limit = sizeof(gdt) - 1;
   sregs.idt.base = kIdtAddress;
   sregs.idt.limit = 32 * 16 - 1;
@@ -350,8 +347,8 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   add(kMsrCstar, kStubBase + offset_of_symbol(moat_amd64_syscall_entry));
   add(kMsrSfmask, kSyscallMask);
   add(kMsrFsBase, 0);
-  add(kMsrGsBase, area);
-  add(kMsrKernelGsBase, 0);  // the user's GS base while the stub runs
+  add(kMsrGsBase, 0);               // the user's
+  add(kMsrKernelGsBase, area);      // the control page, for the SYSCALL entry's SWAPGS
   add(kMsrTscAux, index);
   add(kMsrPat, 0x0007040600070406ull);
   auto set = KVM_IOCTL(vcpu_fd, KVM_SET_MSRS, msrs.header());
@@ -373,7 +370,7 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
 
   kvm_regs regs{};
   regs.rip = kStubBase + offset_of_symbol(moat_amd64_return_to_user);
-  regs.rsp = area + kStackTopOffset;
+  regs.rsp = area + CPU_FRAME + TF_CR2;
   regs.rflags = 0x2;
   TRY(KVM_IOCTL(vcpu_fd, KVM_SET_REGS, &regs));
 
@@ -382,11 +379,17 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   vcpu.syscall_entry = kStubBase + offset_of_symbol(moat_amd64_syscall_entry);
   vcpu.loaded_root = amd64_as->root();
   vcpu.seen_generation = as.generation();
-  frame->regs.rflags = 0x202;
   return vcpu;
 }
 
 void ArchVcpu::prepare_entry(platform::AddressSpace& as) {
+  // The IRETQ frame must return to ring 3 with flags a user may hold, whatever
+  // the sentry wrote: CF PF AF ZF SF TF DF OF AC and ID; IF always set.
+  constexpr uint64_t kUserFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 |
+                                  0x40000 | 0x200000;
+  frame->regs.cs = USER_CS;
+  frame->regs.ss = USER_DS;
+  frame->regs.rflags = (frame->regs.rflags & kUserFlags) | 0x202;
   auto& amd64_as = static_cast<Amd64AddressSpace&>(as);
   if (amd64_as.root() != loaded_root || as.generation() != seen_generation) {
     frame->new_cr3 = amd64_as.root();
@@ -395,30 +398,32 @@ void ArchVcpu::prepare_entry(platform::AddressSpace& as) {
   }
 }
 
-platform::Trap ArchVcpu::decode() const {
+platform::Trap ArchVcpu::decode(uint16_t port) const {
   platform::Trap trap;
-  if (frame->kind == TRAP_KIND_SYSCALL) {
+  if (port == SYSCALL_PORT) {
     trap.kind = platform::Trap::Kind::kSyscall;
     return trap;
   }
-  trap.vector = static_cast<uint32_t>(frame->vector);
-  trap.error_code = frame->error_code;
-  if (frame->vector == 14 && frame->cr2 == syscall_entry && frame->regs.rip == syscall_entry) {
+  const uint32_t vector = port - VECTOR_PORT_BASE;
+  trap.vector = vector;
+  trap.error_code = frame->regs.error_code;
+  if (vector == 14 && frame->cr2 == syscall_entry && frame->regs.rip == syscall_entry) {
     // Some nested hypervisors run SYSCALL without switching to ring 0: RIP
     // becomes LSTAR, RCX and R11 are saved, but CPL stays 3 and the fetch of
     // the supervisor-only entry page faults. That fault is the system call.
     frame->regs.rip = frame->regs.rcx;
     frame->regs.rflags = frame->regs.r11;
+    frame->regs.error_code = 0;
     trap.kind = platform::Trap::Kind::kSyscall;
     return trap;
   }
-  if (frame->vector == 14) {
+  if (vector == 14) {
     trap.kind = platform::Trap::Kind::kPageFault;
     trap.address = frame->cr2;
-    trap.protection = (frame->error_code & 1) != 0;
-    if (frame->error_code & (1u << 4)) {
+    trap.protection = (trap.error_code & 1) != 0;
+    if (trap.error_code & (1u << 4)) {
       trap.access = platform::Access::kExecute;
-    } else if (frame->error_code & (1u << 1)) {
+    } else if (trap.error_code & (1u << 1)) {
       trap.access = platform::Access::kWrite;
     } else {
       trap.access = platform::Access::kRead;
@@ -438,8 +443,7 @@ Result<void, Error> ArchMachine::set_special(int vcpu_fd, platform::SpecialRegis
       msr = kMsrFsBase;
       break;
     case platform::SpecialRegister::kGsBase:
-      // While the stub runs, the user's GS base sits in KERNEL_GS_BASE.
-      msr = kMsrKernelGsBase;
+      msr = kMsrGsBase;
       break;
   }
   MsrList msrs;
@@ -449,7 +453,7 @@ Result<void, Error> ArchMachine::set_special(int vcpu_fd, platform::SpecialRegis
 }
 
 Result<uint64_t, Error> ArchMachine::get_special(int vcpu_fd, platform::SpecialRegister reg) {
-  uint32_t msr = reg == platform::SpecialRegister::kGsBase ? kMsrKernelGsBase : kMsrFsBase;
+  uint32_t msr = reg == platform::SpecialRegister::kGsBase ? kMsrGsBase : kMsrFsBase;
   MsrList msrs;
   msrs.add(msr, 0);
   TRY(KVM_IOCTL(vcpu_fd, KVM_GET_MSRS, msrs.header()));
@@ -465,8 +469,9 @@ platform::CpuInfo ArchMachine::cpu_info() const {
 }
 
 bool ArchMachine::is_doorbell_exit(const kvm_run& run) {
-  return run.exit_reason == KVM_EXIT_IO && run.io.port == DOORBELL_PORT &&
-         run.io.direction == KVM_EXIT_IO_OUT;
+  return run.exit_reason == KVM_EXIT_IO && run.io.direction == KVM_EXIT_IO_OUT &&
+         (run.io.port == SYSCALL_PORT ||
+          (run.io.port >= VECTOR_PORT_BASE && run.io.port < VECTOR_PORT_BASE + 32));
 }
 
 bool ArchMachine::is_stub_fault_exit(const kvm_run& run) {

@@ -23,12 +23,8 @@ inline constexpr uint64_t kIdtAddress = kStubBase + 0x10000;
 inline constexpr uint64_t kCpuAreaBase = kStubBase + 0x100000;
 inline constexpr uint64_t kCpuAreaStride = 0x10000;
 inline constexpr unsigned kMaxVcpus = 1024;
-// Within a CPU area: one page with the trap frame, GDT and TSS, an unmapped
-// guard page, then the stub's stack.
-inline constexpr uint64_t kGdtOffset = 0x800;
-inline constexpr uint64_t kTssOffset = 0x900;
-inline constexpr uint64_t kStackBottomOffset = 0x2000;
-inline constexpr uint64_t kStackTopOffset = 0x4000;
+// A CPU area is one control page (see stub_abi.h): GDT, TSS, scratch slots
+// and the trap frame, which is also the stub's only stack.
 // User addresses are below this (47-bit user half).
 inline constexpr uint64_t kUserAddressEnd = 0x0000'8000'0000'0000ull;
 
@@ -42,8 +38,8 @@ struct ArchVcpu {
   // Before KVM_RUN: ask the stub to load (and so flush) the page tables if
   // the address space changed or was modified in a way that needs a flush.
   void prepare_entry(platform::AddressSpace& as);
-  // After a doorbell exit.
-  platform::Trap decode() const;
+  // After a doorbell exit through `port`.
+  platform::Trap decode(uint16_t port) const;
 };
 
 class ArchMachine {

@@ -2,40 +2,26 @@
  * #defines: this header is included from assembly. */
 #pragma once
 
-/* Trap frame offsets: UserRegs first, then the stub's own fields. */
-#define TF_RAX 0x00
-#define TF_RBX 0x08
-#define TF_RCX 0x10
-#define TF_RDX 0x18
-#define TF_RSI 0x20
-#define TF_RDI 0x28
-#define TF_RBP 0x30
-#define TF_RSP 0x38
-#define TF_R8 0x40
-#define TF_R9 0x48
-#define TF_R10 0x50
-#define TF_R11 0x58
-#define TF_R12 0x60
-#define TF_R13 0x68
-#define TF_R14 0x70
-#define TF_R15 0x78
-#define TF_RIP 0x80
-#define TF_RFLAGS 0x88
-#define TF_KIND 0x90       /* TRAP_KIND_* */
-#define TF_VECTOR 0x98     /* exception vector */
-#define TF_ERROR 0xa0      /* exception error code */
-#define TF_CR2 0xa8        /* page-fault address */
-#define TF_NEW_CR3 0xb0    /* if non-zero, loaded into CR3 before returning to user */
-#define TF_KERNEL_RSP 0xb8 /* top of this vCPU's stub stack */
-#define TF_CS 0xc0         /* CS at the exception (diagnostics) */
-#define TF_SIZE 0xc8
+/* The per-vCPU control page (mapped supervisor-only in the kernel half). */
+#define CPU_GDT 0x000          /* GDT, Linux's selectors */
+#define CPU_TSS 0x100          /* 64-bit TSS; RSP0 = CPU_STACK_TOP */
+#define CPU_SCRATCH 0x200      /* SYSCALL entry: the user's RSP while switching */
+#define CPU_KERNEL_SP 0x208    /* SYSCALL entry: the value of CPU_STACK_TOP */
+#define CPU_FRAME 0xf48        /* the trap frame; it ends at the top of the page */
+#define CPU_STACK_TOP 0x1000   /* RSP0: the CPU pushes the interrupt frame below this */
 
-#define TRAP_KIND_SYSCALL 1
-#define TRAP_KIND_EXCEPTION 2
+/* Trap frame, relative to CPU_FRAME. The frame's registers are built by
+ * pushes below CPU_STACK_TOP, so while the host handles a trap the stub's
+ * stack pointer is CPU_FRAME + TF_CR2. */
+#define TF_NEW_CR3 0x00 /* host -> stub: if non-zero, loaded into CR3 on return */
+#define TF_CR2 0x08     /* page-fault address */
+#define TF_REGS 0x10    /* UserRegs */
+#define TF_SIZE 0xb8
 
-/* I/O ports the stub writes to leave the guest. */
-#define DOORBELL_PORT 0x50    /* a trap frame is ready */
-#define STUB_FAULT_PORT 0x51  /* the stub itself faulted; AL = vector */
+/* I/O ports the stub writes to leave the guest; the port says why. */
+#define SYSCALL_PORT 0x50      /* SYSCALL entered ring 0 */
+#define STUB_FAULT_PORT 0x51   /* the stub itself faulted; AL = vector */
+#define VECTOR_PORT_BASE 0x60  /* exception N from user mode: port 0x60 + N */
 
 /* Segment selectors, the same as Linux's so the guest sees familiar values. */
 #define KERNEL_CS 0x10

@@ -8,32 +8,22 @@
 
 namespace moat::kvm {
 
-// The per-vCPU trap frame in guest memory, written by the stub on every trap
-// and read back when the vCPU resumes.
+// The per-vCPU trap frame at CPU_FRAME in the control page: built by the CPU
+// and the stub on every trap, read back by the stub when the vCPU resumes.
 struct TrapFrame {
-  platform::UserRegs regs;
-  uint64_t kind;
-  uint64_t vector;
-  uint64_t error_code;
-  uint64_t cr2;
   uint64_t new_cr3;
-  uint64_t kernel_rsp;
-  uint64_t cs;
+  uint64_t cr2;
+  platform::UserRegs regs;
 };
 
-static_assert(offsetof(TrapFrame, regs) + offsetof(platform::UserRegs, rax) == TF_RAX);
-static_assert(offsetof(platform::UserRegs, rsp) == TF_RSP);
-static_assert(offsetof(platform::UserRegs, r8) == TF_R8);
-static_assert(offsetof(platform::UserRegs, r15) == TF_R15);
-static_assert(offsetof(platform::UserRegs, rip) == TF_RIP);
-static_assert(offsetof(platform::UserRegs, rflags) == TF_RFLAGS);
-static_assert(offsetof(TrapFrame, kind) == TF_KIND);
-static_assert(offsetof(TrapFrame, vector) == TF_VECTOR);
-static_assert(offsetof(TrapFrame, error_code) == TF_ERROR);
-static_assert(offsetof(TrapFrame, cr2) == TF_CR2);
 static_assert(offsetof(TrapFrame, new_cr3) == TF_NEW_CR3);
-static_assert(offsetof(TrapFrame, kernel_rsp) == TF_KERNEL_RSP);
-static_assert(offsetof(TrapFrame, cs) == TF_CS);
+static_assert(offsetof(TrapFrame, cr2) == TF_CR2);
+static_assert(offsetof(TrapFrame, regs) == TF_REGS);
 static_assert(sizeof(TrapFrame) == TF_SIZE);
+static_assert(CPU_FRAME + TF_SIZE == CPU_STACK_TOP, "the frame ends where the CPU starts pushing");
+static_assert(CPU_STACK_TOP % 16 == 0, "the CPU aligns RSP0 to 16 bytes");
+// The stub pushes 15 registers below the CPU's error code and interrupt frame.
+static_assert(offsetof(platform::UserRegs, error_code) == 15 * 8);
+static_assert(offsetof(platform::UserRegs, ss) == 20 * 8);
 
 }  // namespace moat::kvm
