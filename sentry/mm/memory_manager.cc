@@ -360,38 +360,38 @@ Result<std::byte*> MemoryManager::host_page(uint64_t page_addr, platform::Access
   return m_memory.host(t->page);
 }
 
-Result<void> MemoryManager::copy_in(uint64_t addr, std::span<std::byte> dst) {
-  if (!checked_add(addr, dst.size()) || addr + dst.size() > kTaskSize) {
+template <typename Fn>
+Result<void> MemoryManager::for_each_chunk(uint64_t addr, uint64_t len, platform::Access access,
+                                           Fn&& fn) {
+  if (!checked_add(addr, len) || addr + len > kTaskSize) {
     return Errno::kEFAULT;
   }
-  std::lock_guard guard(m_lock);
-  size_t done = 0;
-  while (done < dst.size()) {
+  uint64_t done = 0;
+  while (done < len) {
     uint64_t cursor = addr + done;
     uint64_t offset = cursor & (kPageSize - 1);
-    size_t chunk = std::min<size_t>(dst.size() - done, kPageSize - offset);
-    std::byte* page = TRY(host_page(cursor - offset, platform::Access::kRead));
-    std::memcpy(dst.data() + done, page + offset, chunk);
+    uint64_t chunk = std::min<uint64_t>(len - done, kPageSize - offset);
+    std::byte* page = TRY(host_page(cursor - offset, access));
+    fn(page + offset, done, chunk);
     done += chunk;
   }
   return {};
 }
 
-Result<void> MemoryManager::copy_out(uint64_t addr, std::span<const std::byte> src) {
-  if (!checked_add(addr, src.size()) || addr + src.size() > kTaskSize) {
-    return Errno::kEFAULT;
-  }
+Result<void> MemoryManager::copy_in(uint64_t addr, std::span<std::byte> dst) {
   std::lock_guard guard(m_lock);
-  size_t done = 0;
-  while (done < src.size()) {
-    uint64_t cursor = addr + done;
-    uint64_t offset = cursor & (kPageSize - 1);
-    size_t chunk = std::min<size_t>(src.size() - done, kPageSize - offset);
-    std::byte* page = TRY(host_page(cursor - offset, platform::Access::kWrite));
-    std::memcpy(page + offset, src.data() + done, chunk);
-    done += chunk;
-  }
-  return {};
+  return for_each_chunk(addr, dst.size(), platform::Access::kRead,
+                        [&](const std::byte* guest, uint64_t done, uint64_t chunk) {
+                          std::memcpy(dst.data() + done, guest, chunk);
+                        });
+}
+
+Result<void> MemoryManager::copy_out(uint64_t addr, std::span<const std::byte> src) {
+  std::lock_guard guard(m_lock);
+  return for_each_chunk(addr, src.size(), platform::Access::kWrite,
+                        [&](std::byte* guest, uint64_t done, uint64_t chunk) {
+                          std::memcpy(guest, src.data() + done, chunk);
+                        });
 }
 
 Result<std::string> MemoryManager::copy_in_string(uint64_t addr, size_t max_len) {
@@ -421,25 +421,15 @@ Result<std::string> MemoryManager::copy_in_string(uint64_t addr, size_t max_len)
 
 Result<std::vector<iovec>> MemoryManager::host_iovecs(uint64_t addr, uint64_t len,
                                                       platform::Access access) {
-  if (!checked_add(addr, len) || addr + len > kTaskSize) {
-    return Errno::kEFAULT;
-  }
   std::lock_guard guard(m_lock);
   std::vector<iovec> out;
-  uint64_t done = 0;
-  while (done < len) {
-    uint64_t cursor = addr + done;
-    uint64_t offset = cursor & (kPageSize - 1);
-    uint64_t chunk = std::min<uint64_t>(len - done, kPageSize - offset);
-    std::byte* page = TRY(host_page(cursor - offset, access));
-    std::byte* base = page + offset;
+  TRY(for_each_chunk(addr, len, access, [&](std::byte* base, uint64_t, uint64_t chunk) {
     if (!out.empty() && static_cast<std::byte*>(out.back().iov_base) + out.back().iov_len == base) {
       out.back().iov_len += chunk;
     } else {
       out.push_back(iovec{base, chunk});
     }
-    done += chunk;
-  }
+  }));
   return out;
 }
 

@@ -101,6 +101,10 @@ class MemoryManager {
   void fault_around(const Vma& vma, uint64_t page_addr);
   Result<void> fault_locked(uint64_t addr, platform::Access access, bool* mapped);
   Result<std::byte*> host_page(uint64_t page_addr, platform::Access access);
+  // Calls fn(host pointer, offset into the range, length) for each page-sized
+  // piece of [addr, addr + len), populating pages for `access`. m_lock held.
+  template <typename Fn>
+  Result<void> for_each_chunk(uint64_t addr, uint64_t len, platform::Access access, Fn&& fn);
 
   platform::PhysicalMemory& m_memory;
   std::unique_ptr<platform::AddressSpace> m_as;
