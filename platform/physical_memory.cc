@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace moat::platform {
@@ -51,16 +52,34 @@ Result<PhysAddr> PhysicalMemory::allocate_page() {
   return page;
 }
 
-void PhysicalMemory::free_page(PhysAddr page) {
+void PhysicalMemory::release_backing(PhysAddr first, uint64_t pages) {
   // Returning the backing to the host both bounds moat's resident memory and
-  // zeroes the page for its next user.
+  // zeroes the pages for their next user.
   if (fallocate(m_fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                static_cast<off_t>(page - m_base), kPageSize) != 0) {
-    std::memset(host(page), 0, kPageSize);
+                static_cast<off_t>(first - m_base), static_cast<off_t>(pages * kPageSize)) != 0) {
+    std::memset(host(first), 0, pages * kPageSize);
   }
+}
+
+void PhysicalMemory::free_page(PhysAddr page) {
+  release_backing(page, 1);
   std::lock_guard guard(m_lock);
   m_free.push_back(page);
   --m_allocated;
+}
+
+void PhysicalMemory::free_pages(std::span<PhysAddr> pages) {
+  std::sort(pages.begin(), pages.end());
+  size_t run_start = 0;
+  for (size_t i = 1; i <= pages.size(); ++i) {
+    if (i == pages.size() || pages[i] != pages[i - 1] + kPageSize) {
+      release_backing(pages[run_start], i - run_start);
+      run_start = i;
+    }
+  }
+  std::lock_guard guard(m_lock);
+  m_free.insert(m_free.end(), pages.begin(), pages.end());
+  m_allocated -= pages.size();
 }
 
 uint64_t PhysicalMemory::allocated_pages() const {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "base/bits.h"
@@ -29,6 +30,9 @@ class PhysicalMemory {
   // A zero-filled page, or ENOMEM when the guest's memory is exhausted.
   Result<PhysAddr> allocate_page();
   void free_page(PhysAddr page);
+  // Frees many pages at once, returning contiguous runs to the host with one
+  // call each. Reorders `pages`.
+  void free_pages(std::span<PhysAddr> pages);
 
   bool contains(PhysAddr addr, uint64_t len = 1) const {
     return addr >= m_base && len <= m_size && addr - m_base <= m_size - len;
@@ -45,6 +49,7 @@ class PhysicalMemory {
 
  private:
   PhysicalMemory(PhysAddr base, uint64_t size, UniqueFd fd, std::byte* host);
+  void release_backing(PhysAddr first, uint64_t pages);
 
   PhysAddr m_base;
   uint64_t m_size;

@@ -36,8 +36,13 @@ MemoryManager::MemoryManager(platform::PhysicalMemory& memory,
                              std::unique_ptr<platform::AddressSpace> as, MemoryLayout layout)
     : m_memory(memory), m_as(std::move(as)), m_layout(layout) {}
 
-MemoryManager::~MemoryManager() {
-  m_as->unmap(0, kTaskSize, [this](platform::PhysAddr page) { m_memory.free_page(page); });
+MemoryManager::~MemoryManager() { unmap_pages(0, kTaskSize); }
+
+void MemoryManager::unmap_pages(uint64_t start, uint64_t end) {
+  std::vector<platform::PhysAddr> freed;
+  m_as->unmap(start, end - start, [&](platform::PhysAddr page) { freed.push_back(page); });
+  m_memory.free_pages(freed);
+  m_resident -= freed.size();
 }
 
 MemoryManager::VmaMap::iterator MemoryManager::find_vma(uint64_t addr) {
@@ -67,10 +72,7 @@ void MemoryManager::remove_range(uint64_t start, uint64_t end) {
   while (it != m_vmas.end() && it->second.start < end) {
     it = m_vmas.erase(it);
   }
-  m_as->unmap(start, end - start, [this](platform::PhysAddr page) {
-    m_memory.free_page(page);
-    --m_resident;
-  });
+  unmap_pages(start, end);
 }
 
 bool MemoryManager::range_free(uint64_t start, uint64_t end) const {

@@ -94,6 +94,8 @@ class MemoryManager {
   // Splits the VMA containing addr (if any) so that a VMA starts at addr.
   void split_at(uint64_t addr);
   void remove_range(uint64_t start, uint64_t end);
+  // Unmaps [start, end) from the page tables and frees the pages.
+  void unmap_pages(uint64_t start, uint64_t end);
   bool range_free(uint64_t start, uint64_t end) const;
   std::optional<uint64_t> find_free(uint64_t length, uint64_t hint) const;
   void merge_around(uint64_t start, uint64_t end);
