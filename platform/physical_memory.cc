@@ -31,7 +31,28 @@ Result<std::unique_ptr<PhysicalMemory>, Error> PhysicalMemory::create(PhysAddr b
 }
 
 PhysicalMemory::PhysicalMemory(PhysAddr base, uint64_t size, UniqueFd fd, std::byte* host)
-    : m_base(base), m_size(size), m_fd(std::move(fd)), m_host(host), m_next_unused(base) {}
+    : m_base(base),
+      m_size(size),
+      m_fd(std::move(fd)),
+      m_host(host),
+      m_next_unused(base),
+      m_ready_end(base + size) {}
+
+namespace {
+// The first chunk announced to the hypervisor; each next one doubles.
+constexpr uint64_t kFirstChunk = 32ull << 20;
+}  // namespace
+
+Result<void, Error> PhysicalMemory::set_grow_hook(GrowHook hook) {
+  std::lock_guard guard(m_lock);
+  m_grow = std::move(hook);
+  m_ready_end = m_base;
+  if (m_next_unused > m_base) {
+    TRY(m_grow(m_base, m_next_unused - m_base));
+    m_ready_end = m_next_unused;
+  }
+  return {};
+}
 
 PhysicalMemory::~PhysicalMemory() { munmap(m_host, m_size); }
 
@@ -43,6 +64,14 @@ Result<PhysAddr> PhysicalMemory::allocate_page() {
     page = m_free.back();
     m_free.pop_back();
   } else if (m_next_unused < m_base + m_size) {
+    if (m_next_unused >= m_ready_end) {
+      const uint64_t ready = m_ready_end - m_base;
+      const uint64_t chunk = std::min(std::max(kFirstChunk, ready), m_size - ready);
+      if (!m_grow || !m_grow(m_ready_end, chunk)) {
+        return Errno::kENOMEM;
+      }
+      m_ready_end += chunk;
+    }
     page = m_next_unused;
     m_next_unused += kPageSize;
   } else {

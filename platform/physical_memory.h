@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -16,16 +17,24 @@ namespace moat::platform {
 // A guest-physical address.
 using PhysAddr = uint64_t;
 
-// The guest's physical memory: one memfd mapped into moat, which the machine
-// registers with the hypervisor at [base, base + size). Pages are handed out
-// by a page allocator; freed pages go back to the host (hole punched), so
-// moat's resident memory follows what the guest really uses.
+// The guest's physical memory: one memfd mapped into moat at
+// [base, base + size) of guest-physical space. Pages are handed out by a page
+// allocator; freed pages go back to the host (hole punched), so moat's
+// resident memory follows what the guest really uses. The hypervisor learns
+// about the memory in growing chunks (the grow hook), so a small program
+// never pays for registering a large memory limit.
 class PhysicalMemory {
  public:
+  // Makes [start, start + len) usable by the guest (e.g. a KVM memslot).
+  using GrowHook = std::function<Result<void, Error>(PhysAddr start, uint64_t len)>;
+
   static Result<std::unique_ptr<PhysicalMemory>, Error> create(PhysAddr base, uint64_t size);
   ~PhysicalMemory();
   PhysicalMemory(const PhysicalMemory&) = delete;
   PhysicalMemory& operator=(const PhysicalMemory&) = delete;
+
+  // Installs the grow hook; memory already handed out is announced at once.
+  Result<void, Error> set_grow_hook(GrowHook hook);
 
   // A zero-filled page, or ENOMEM when the guest's memory is exhausted.
   Result<PhysAddr> allocate_page();
@@ -58,6 +67,8 @@ class PhysicalMemory {
 
   mutable std::mutex m_lock;
   PhysAddr m_next_unused;            // bump pointer over never-used pages
+  PhysAddr m_ready_end;              // end of the memory the grow hook has announced
+  GrowHook m_grow;
   std::vector<PhysAddr> m_free;      // pages returned by free_page
   uint64_t m_allocated = 0;
 };

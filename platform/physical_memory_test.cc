@@ -50,6 +50,43 @@ TEST(PhysicalMemory, FreedPagesComeBackZeroed) {
   EXPECT_FALSE(mem.allocate_page().has_value());
 }
 
+TEST(PhysicalMemory, AnnouncesMemoryInGrowingChunks) {
+  const uint64_t size = 256ull << 20;
+  auto memory = PhysicalMemory::create(1ull << 32, size);
+  ASSERT_TRUE(memory.has_value());
+  auto& mem = **memory;
+  ASSERT_TRUE(mem.allocate_page().has_value());  // before the hook: announced when it is set
+  std::vector<std::pair<PhysAddr, uint64_t>> chunks;
+  bool refuse = false;
+  ASSERT_TRUE(mem.set_grow_hook([&](PhysAddr start, uint64_t len) -> Result<void, Error> {
+    if (refuse) {
+      return make_error("no more slots");
+    }
+    chunks.emplace_back(start, len);
+    return {};
+  }));
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0], std::make_pair(mem.base(), kPageSize));
+  // Allocate 40 MiB: chunks are contiguous, the first 32 MiB, then doubling.
+  for (uint64_t i = 1; i < (40ull << 20) / kPageSize; ++i) {
+    ASSERT_TRUE(mem.allocate_page().has_value());
+  }
+  ASSERT_GE(chunks.size(), 3u);
+  uint64_t covered = 0;
+  for (const auto& [start, len] : chunks) {
+    EXPECT_EQ(start, mem.base() + covered);
+    covered += len;
+  }
+  EXPECT_GE(covered, 40ull << 20);
+  EXPECT_LE(covered, size);
+  // A hook that refuses turns into ENOMEM for the guest, not a crash.
+  refuse = true;
+  Result<PhysAddr> page = PhysAddr{0};
+  while ((page = mem.allocate_page()).has_value()) {
+  }
+  EXPECT_EQ(page.error(), Errno::kENOMEM);
+}
+
 TEST(PhysicalMemory, RejectsBadGeometry) {
   EXPECT_FALSE(PhysicalMemory::create(1ull << 32, 0).has_value());
   EXPECT_FALSE(PhysicalMemory::create(123, kPageSize).has_value());

@@ -117,12 +117,19 @@ class KvmMachine final : public platform::Machine {
         m_run_size(run_size) {}
 
   Result<void, Error> init() {
-    kvm_userspace_memory_region region{};
-    region.slot = 0;
-    region.guest_phys_addr = m_memory->base();
-    region.memory_size = m_memory->size();
-    region.userspace_addr = reinterpret_cast<uint64_t>(m_memory->host_base());
-    TRY(KVM_IOCTL(m_vm.get(), KVM_SET_USER_MEMORY_REGION, &region));
+    // Each chunk of guest memory becomes a memslot when the allocator first
+    // reaches it: registering a slot costs time in proportion to its size.
+    auto add_slot = [this](platform::PhysAddr start, uint64_t len) -> Result<void, Error> {
+      kvm_userspace_memory_region region{};
+      region.slot = m_next_slot;
+      region.guest_phys_addr = start;
+      region.memory_size = len;
+      region.userspace_addr = reinterpret_cast<uint64_t>(m_memory->host(start));
+      TRY(KVM_IOCTL(m_vm.get(), KVM_SET_USER_MEMORY_REGION, &region));
+      ++m_next_slot;
+      return {};
+    };
+    TRY(m_memory->set_grow_hook(add_slot));
     m_arch = TRY(ArchMachine::create(m_kvm.get(), m_vm.get(), *m_memory));
     return {};
   }
@@ -160,6 +167,7 @@ class KvmMachine final : public platform::Machine {
   std::unique_ptr<ArchMachine> m_arch;
   std::mutex m_lock;
   unsigned m_next_vcpu = 0;
+  uint32_t m_next_slot = 0;
 };
 
 }  // namespace
