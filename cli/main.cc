@@ -37,14 +37,14 @@ constexpr const char* kExamples = R"(
 Examples:
   moat run -- /bin/hello                 run a static program
   moat run -e LANG=C --clear-env -- ./app --flag value
-  moat run --log-level=warn -- ./app     also log unsupported syscalls
+  moat run --log-level=error -- ./app    hide warnings such as unsupported syscalls
 
 Exit status: the program's own; 128+N if signal N killed it; 125 if moat
 itself failed; 126 if the program cannot be executed (not an ELF file, wrong
 architecture, no permission); 127 if it was not found.)";
 
 struct RunOptions {
-  std::string log_level = "error";
+  std::string log_level = "warn";
   std::vector<std::string> env;
   bool clear_env = false;
   std::string memory = "2G";
