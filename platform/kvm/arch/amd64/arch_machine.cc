@@ -100,10 +100,10 @@ class MsrList {
 
 class Amd64AddressSpace final : public platform::AddressSpace {
  public:
-  Amd64AddressSpace(platform::PhysicalMemory& memory, PageTable table)
+  Amd64AddressSpace(platform::PhysicalMemory& memory, Amd64PageTable table)
       : m_memory(memory), m_table(table) {}
   ~Amd64AddressSpace() override {
-    m_table.destroy_user_tables();
+    m_table.destroy_tables(0, Amd64PageTable::kEntries / 2);
     m_memory.free_page(m_table.root());
   }
 
@@ -116,7 +116,7 @@ class Amd64AddressSpace final : public platform::AddressSpace {
     if (m_table.leaf(va).has_value()) {
       bump_generation();
     }
-    return m_table.map(va, page, PageTable::user_entry_bits(prot));
+    return m_table.map(va, page, Amd64PageFormat::user_entry_bits(prot));
   }
 
   void unmap(uint64_t va, uint64_t len,
@@ -132,7 +132,7 @@ class Amd64AddressSpace final : public platform::AddressSpace {
     if (!clamp(va, len)) {
       return;
     }
-    m_table.protect(va, len, PageTable::user_entry_bits(prot));
+    m_table.protect(va, len, Amd64PageFormat::user_entry_bits(prot));
     bump_generation();
   }
 
@@ -144,7 +144,8 @@ class Amd64AddressSpace final : public platform::AddressSpace {
     if (!entry) {
       return std::nullopt;
     }
-    return platform::Translation{*entry & PageTable::kAddressMask, PageTable::prot_of(*entry)};
+    return platform::Translation{*entry & Amd64PageFormat::kAddressMask,
+                                 Amd64PageFormat::prot_of(*entry)};
   }
 
  private:
@@ -158,7 +159,7 @@ class Amd64AddressSpace final : public platform::AddressSpace {
   }
 
   platform::PhysicalMemory& m_memory;
-  PageTable m_table;
+  Amd64PageTable m_table;
 };
 
 }  // namespace
@@ -169,7 +170,7 @@ Result<std::unique_ptr<ArchMachine>, Error> ArchMachine::create(int kvm_fd, int 
   // range lies below the guest's RAM.
   TRY(KVM_IOCTL(vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul));
 
-  auto kernel = PageTable::create(memory);
+  auto kernel = Amd64PageTable::create(memory);
   if (!kernel) {
     return make_error("out of guest memory for page tables");
   }
@@ -201,14 +202,7 @@ Result<std::unique_ptr<ArchMachine>, Error> ArchMachine::create(int kvm_fd, int 
 
 Result<void, Error> ArchMachine::map_kernel_page(uint64_t va, platform::PhysAddr page,
                                                  bool writable, bool executable) {
-  uint64_t bits = PageTable::kPresent | PageTable::kAccessed | PageTable::kDirty;
-  if (writable) {
-    bits |= PageTable::kWritable;
-  }
-  if (!executable) {
-    bits |= PageTable::kNoExecute;
-  }
-  if (!m_kernel.map(va, page, bits)) {
+  if (!m_kernel.map(va, page, Amd64PageFormat::kernel_entry_bits(writable, executable))) {
     return make_error("out of guest memory for the stub");
   }
   return {};
@@ -238,13 +232,12 @@ Result<void, Error> ArchMachine::load_stub() {
   TRY(map_kernel_page(kIdtAddress, *idt, false, false));
 
   // Every address space links slot 511 to this table.
-  const auto* root = reinterpret_cast<const uint64_t*>(m_memory.host(m_kernel.root()));
-  m_kernel_half = root[511] & PageTable::kAddressMask;
+  m_kernel_half = m_kernel.top_level(511);
   return {};
 }
 
 Result<std::unique_ptr<platform::AddressSpace>, Error> ArchMachine::new_address_space() {
-  auto table = PageTable::create(m_memory);
+  auto table = Amd64PageTable::create(m_memory);
   if (!table) {
     return make_error("out of guest memory for page tables");
   }

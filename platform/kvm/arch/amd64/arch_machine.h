@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "base/result.h"
-#include "platform/kvm/arch/amd64/page_table.h"
+#include "platform/kvm/arch/amd64/page_format.h"
 #include "platform/kvm/arch/amd64/trap_frame.h"
 #include "platform/platform.h"
 
@@ -62,7 +62,7 @@ class ArchMachine {
   static bool is_stub_fault_exit(const kvm_run& run);
 
  private:
-  ArchMachine(int kvm_fd, platform::PhysicalMemory& memory, PageTable kernel)
+  ArchMachine(int kvm_fd, platform::PhysicalMemory& memory, Amd64PageTable kernel)
       : m_kvm_fd(kvm_fd), m_memory(memory), m_kernel(kernel) {}
 
   Result<void, Error> map_kernel_page(uint64_t va, platform::PhysAddr page, bool writable,
@@ -72,7 +72,7 @@ class ArchMachine {
 
   int m_kvm_fd;
   platform::PhysicalMemory& m_memory;
-  PageTable m_kernel;  // its slot 511 is shared by every address space
+  Amd64PageTable m_kernel;  // its slot 511 is shared by every address space
   platform::PhysAddr m_kernel_half = 0;
   uint64_t m_cpuid_leaf1_edx = 0;
   bool m_fsgsbase = false;

@@ -1,4 +1,4 @@
-#include "platform/kvm/arch/amd64/page_table.h"
+#include "platform/kvm/arch/amd64/page_format.h"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,9 @@
 
 namespace moat::kvm {
 namespace {
+
+using F = Amd64PageFormat;
+using PageTable = Amd64PageTable;
 
 class PageTableTest : public ::testing::Test {
  protected:
@@ -33,27 +36,27 @@ TEST_F(PageTableTest, MapBuildsFourLevelsWithTheRightIndices) {
   const uint64_t va = (1ull << 39) | (2ull << 30) | (3ull << 21) | (4ull << 12);
   auto page = m_memory->allocate_page();
   ASSERT_TRUE(page.has_value());
-  ASSERT_TRUE(m_table->map(va, *page, PageTable::user_entry_bits(platform::kProtRead)).has_value());
+  ASSERT_TRUE(m_table->map(va, *page, F::user_entry_bits(platform::kProtRead)).has_value());
 
   uint64_t pml4e = entry(m_table->root(), 1);
-  ASSERT_TRUE(pml4e & PageTable::kPresent);
-  EXPECT_TRUE(pml4e & PageTable::kUser);
-  uint64_t pdpte = entry(pml4e & PageTable::kAddressMask, 2);
-  ASSERT_TRUE(pdpte & PageTable::kPresent);
-  uint64_t pde = entry(pdpte & PageTable::kAddressMask, 3);
-  ASSERT_TRUE(pde & PageTable::kPresent);
-  uint64_t pte = entry(pde & PageTable::kAddressMask, 4);
-  EXPECT_EQ(pte & PageTable::kAddressMask, *page);
-  EXPECT_TRUE(pte & PageTable::kPresent);
-  EXPECT_TRUE(pte & PageTable::kUser);
-  EXPECT_FALSE(pte & PageTable::kWritable);
-  EXPECT_TRUE(pte & PageTable::kNoExecute);
+  ASSERT_TRUE(pml4e & F::kPresent);
+  EXPECT_TRUE(pml4e & F::kUser);
+  uint64_t pdpte = entry(pml4e & F::kAddressMask, 2);
+  ASSERT_TRUE(pdpte & F::kPresent);
+  uint64_t pde = entry(pdpte & F::kAddressMask, 3);
+  ASSERT_TRUE(pde & F::kPresent);
+  uint64_t pte = entry(pde & F::kAddressMask, 4);
+  EXPECT_EQ(pte & F::kAddressMask, *page);
+  EXPECT_TRUE(pte & F::kPresent);
+  EXPECT_TRUE(pte & F::kUser);
+  EXPECT_FALSE(pte & F::kWritable);
+  EXPECT_TRUE(pte & F::kNoExecute);
   // Root + PDPT + PD + PT + the mapped page.
   EXPECT_EQ(m_memory->allocated_pages(), 5u);
 }
 
 TEST_F(PageTableTest, ProtectionBits) {
-  using P = PageTable;
+  using P = F;
   EXPECT_EQ(P::prot_of(P::user_entry_bits(platform::kProtRead)), platform::kProtRead);
   EXPECT_EQ(P::prot_of(P::user_entry_bits(platform::kProtRead | platform::kProtWrite)),
             platform::kProtRead | platform::kProtWrite);
@@ -70,14 +73,14 @@ TEST_F(PageTableTest, ProtectionBits) {
 TEST_F(PageTableTest, ProtNoneKeepsThePage) {
   auto page = m_memory->allocate_page();
   ASSERT_TRUE(page.has_value());
-  ASSERT_TRUE(m_table->map(0x400000, *page, PageTable::user_entry_bits(platform::kProtRead)));
-  m_table->protect(0x400000, kPageSize, PageTable::user_entry_bits(platform::kProtNone));
+  ASSERT_TRUE(m_table->map(0x400000, *page, F::user_entry_bits(platform::kProtRead)));
+  m_table->protect(0x400000, kPageSize, F::user_entry_bits(platform::kProtNone));
   auto leaf = m_table->leaf(0x400000);
   ASSERT_TRUE(leaf.has_value());
-  EXPECT_EQ(*leaf & PageTable::kAddressMask, *page);
-  EXPECT_FALSE(*leaf & PageTable::kPresent);
-  m_table->protect(0x400000, kPageSize, PageTable::user_entry_bits(platform::kProtWrite));
-  EXPECT_TRUE(*m_table->leaf(0x400000) & PageTable::kWritable);
+  EXPECT_EQ(*leaf & F::kAddressMask, *page);
+  EXPECT_FALSE(*leaf & F::kPresent);
+  m_table->protect(0x400000, kPageSize, F::user_entry_bits(platform::kProtWrite));
+  EXPECT_TRUE(*m_table->leaf(0x400000) & F::kWritable);
 }
 
 TEST_F(PageTableTest, UnmapReleasesExactlyTheMappedPagesAndSkipsHoles) {
@@ -87,7 +90,7 @@ TEST_F(PageTableTest, UnmapReleasesExactlyTheMappedPagesAndSkipsHoles) {
   for (uint64_t va : addresses) {
     auto page = m_memory->allocate_page();
     ASSERT_TRUE(page.has_value());
-    ASSERT_TRUE(m_table->map(va, *page, PageTable::user_entry_bits(platform::kProtRead)));
+    ASSERT_TRUE(m_table->map(va, *page, F::user_entry_bits(platform::kProtRead)));
     mapped.insert(*page);
   }
   std::set<platform::PhysAddr> released;
@@ -103,7 +106,7 @@ TEST_F(PageTableTest, UnmapOfPartialRangeLeavesNeighbours) {
   for (uint64_t va = 0x10000; va < 0x14000; va += kPageSize) {
     auto page = m_memory->allocate_page();
     ASSERT_TRUE(page.has_value());
-    ASSERT_TRUE(m_table->map(va, *page, PageTable::user_entry_bits(platform::kProtRead)));
+    ASSERT_TRUE(m_table->map(va, *page, F::user_entry_bits(platform::kProtRead)));
   }
   int count = 0;
   m_table->unmap(0x11000, 2 * kPageSize, [&](platform::PhysAddr) { ++count; });
@@ -120,7 +123,7 @@ TEST_F(PageTableTest, MapFailsCleanlyWhenMemoryRunsOut) {
   while (auto page = m_memory->allocate_page()) {
     pages.push_back(*page);
   }
-  auto result = m_table->map(0x1000, pages.front(), PageTable::user_entry_bits(platform::kProtRead));
+  auto result = m_table->map(0x1000, pages.front(), F::user_entry_bits(platform::kProtRead));
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error(), Errno::kENOMEM);
 }
@@ -128,9 +131,9 @@ TEST_F(PageTableTest, MapFailsCleanlyWhenMemoryRunsOut) {
 TEST_F(PageTableTest, DestroyFreesTablePages) {
   auto page = m_memory->allocate_page();
   ASSERT_TRUE(page.has_value());
-  ASSERT_TRUE(m_table->map(0x1000, *page, PageTable::user_entry_bits(platform::kProtRead)));
+  ASSERT_TRUE(m_table->map(0x1000, *page, F::user_entry_bits(platform::kProtRead)));
   uint64_t before = m_memory->allocated_pages();
-  m_table->destroy_user_tables();
+  m_table->destroy_tables(0, 256);
   EXPECT_EQ(m_memory->allocated_pages(), before - 3);  // PDPT, PD, PT
 }
 
