@@ -55,12 +55,11 @@ class KvmVcpu final : public platform::Vcpu {
         }
         return host_error("KVM_RUN", errno);
       }
-      if (ArchMachine::is_doorbell_exit(*m_run)) [[likely]] {
-        return m_arch.decode(m_run->io.port);
+      if (auto reason = ArchMachine::trap_reason(*m_run)) [[likely]] {
+        return m_arch.decode(*reason);
       }
-      if (ArchMachine::is_stub_fault_exit(*m_run)) {
-        uint8_t vector = *(reinterpret_cast<uint8_t*>(m_run) + m_run->io.data_offset);
-        return make_error(fmt::format("the guest stub faulted (vector {})", vector));
+      if (auto code = ArchMachine::stub_fault(*m_run)) {
+        return make_error(fmt::format("the guest stub faulted ({:#x})", *code));
       }
       switch (m_run->exit_reason) {
         case KVM_EXIT_INTR:

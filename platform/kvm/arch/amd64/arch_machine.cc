@@ -391,7 +391,7 @@ void ArchVcpu::prepare_entry(platform::AddressSpace& as) {
   }
 }
 
-platform::Trap ArchVcpu::decode(uint16_t port) const {
+platform::Trap ArchVcpu::decode(uint32_t port) const {
   platform::Trap trap;
   if (port == SYSCALL_PORT) {
     trap.kind = platform::Trap::Kind::kSyscall;
@@ -461,14 +461,23 @@ platform::CpuInfo ArchMachine::cpu_info() const {
   return info;
 }
 
-bool ArchMachine::is_doorbell_exit(const kvm_run& run) {
-  return run.exit_reason == KVM_EXIT_IO && run.io.direction == KVM_EXIT_IO_OUT &&
-         (run.io.port == SYSCALL_PORT ||
-          (run.io.port >= VECTOR_PORT_BASE && run.io.port < VECTOR_PORT_BASE + 32));
+std::optional<uint32_t> ArchMachine::trap_reason(const kvm_run& run) {
+  if (run.exit_reason != KVM_EXIT_IO || run.io.direction != KVM_EXIT_IO_OUT) {
+    return std::nullopt;
+  }
+  if (run.io.port == SYSCALL_PORT ||
+      (run.io.port >= VECTOR_PORT_BASE && run.io.port < VECTOR_PORT_BASE + 32)) {
+    return run.io.port;
+  }
+  return std::nullopt;
 }
 
-bool ArchMachine::is_stub_fault_exit(const kvm_run& run) {
-  return run.exit_reason == KVM_EXIT_IO && run.io.port == STUB_FAULT_PORT;
+std::optional<uint32_t> ArchMachine::stub_fault(const kvm_run& run) {
+  if (run.exit_reason != KVM_EXIT_IO || run.io.port != STUB_FAULT_PORT) {
+    return std::nullopt;
+  }
+  // SAFETY: KVM puts the OUT's data at data_offset inside the kvm_run mapping.
+  return *(reinterpret_cast<const uint8_t*>(&run) + run.io.data_offset);
 }
 
 }  // namespace moat::kvm

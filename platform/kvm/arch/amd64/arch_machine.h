@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "base/result.h"
 #include "platform/kvm/arch/amd64/page_format.h"
@@ -38,8 +39,8 @@ struct ArchVcpu {
   // Before KVM_RUN: ask the stub to load (and so flush) the page tables if
   // the address space changed or was modified in a way that needs a flush.
   void prepare_entry(platform::AddressSpace& as);
-  // After a doorbell exit through `port`.
-  platform::Trap decode(uint16_t port) const;
+  // After a doorbell exit: what happened, from trap_reason().
+  platform::Trap decode(uint32_t port) const;
 };
 
 class ArchMachine {
@@ -58,8 +59,11 @@ class ArchMachine {
 
   platform::CpuInfo cpu_info() const;
 
-  static bool is_doorbell_exit(const kvm_run& run);
-  static bool is_stub_fault_exit(const kvm_run& run);
+  // For an exit through the stub's doorbell, why (here: the port); nullopt
+  // for any other exit.
+  static std::optional<uint32_t> trap_reason(const kvm_run& run);
+  // For an exit that reports a fault in the stub itself, the vector.
+  static std::optional<uint32_t> stub_fault(const kvm_run& run);
 
  private:
   ArchMachine(int kvm_fd, platform::PhysicalMemory& memory, Amd64PageTable kernel)
