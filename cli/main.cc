@@ -19,6 +19,7 @@
 #include "cli/program.h"
 #include "loader/elf.h"
 #include "platform/kvm/kvm_machine.h"
+#include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "sentry/kernel/kernel.h"
 
 extern char** environ;
@@ -114,7 +115,7 @@ int run(const RunOptions& options) {
     fail_line(program.error().message);
     return program.error().kind == ProgramError::kNotFound ? kExitNotFound : kExitCannotExecute;
   }
-  auto image = loader::parse_elf(program->bytes(), loader::Machine::kX86_64);
+  auto image = loader::parse_elf(program->bytes(), sentry::arch::kElfMachine);
   if (!image) {
     fail_line(options.command.front() + ": exec format error: " + image.error().message);
     return kExitCannotExecute;

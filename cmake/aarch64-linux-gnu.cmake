@@ -11,3 +11,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
+
+# Test binaries (and GoogleTest's test discovery) run on an x86-64 build host
+# through qemu user-mode emulation (Debian's qemu-user-static).
+find_program(MOAT_QEMU_AARCH64 NAMES qemu-aarch64-static qemu-aarch64)
+if(MOAT_QEMU_AARCH64)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${MOAT_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+endif()

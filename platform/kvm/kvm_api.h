@@ -12,6 +12,5 @@
 #define __DECLARE_FLEX_ARRAY(TYPE, NAME) TYPE NAME[0]
 #include <linux/kvm.h>
 
-static_assert(sizeof(kvm_cpuid2) == 8, "kvm_cpuid2 must match the kernel's layout");
-static_assert(sizeof(kvm_msrs) == 8, "kvm_msrs must match the kernel's layout");
-static_assert(offsetof(kvm_msrs, entries) == 8, "kvm_msrs must match the kernel's layout");
+static_assert(sizeof(kvm_reg_list) == 8, "kvm_reg_list must match the kernel's layout");
+static_assert(offsetof(kvm_signal_mask, sigset) == 4, "kvm_signal_mask must match the kernel's");

@@ -32,7 +32,6 @@ constexpr uint64_t kMinStackGap = 128ull << 20;
 Kernel::Kernel(platform::Machine& machine, KernelOptions options)
     : m_machine(machine),
       m_options(std::move(options)),
-      m_cpu_info(machine.cpu_info()),
       m_uid(getuid()),
       m_gid(getgid()) {
   uint64_t seed = 0;
@@ -89,6 +88,10 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   }
   mm->set_brk_base(loaded->end + (layout_random(kBrkRandomBits) << kPageShift));
 
+  // The vCPU comes first: some platforms learn the CPU's features from it.
+  auto vcpu = TRY(m_machine.new_vcpu(mm->address_space()));
+  m_cpu_info = m_machine.cpu_info();
+
   std::array<uint8_t, 16> random{};
   if (getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {
     return host_error("getrandom", errno);
@@ -127,7 +130,7 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
     return make_error(fmt::format("cannot set up the stack: {}", errno_name(stack.error())));
   }
 
-  auto vcpu = TRY(m_machine.new_vcpu(mm->address_space()));
+
   arch::start_user(vcpu->regs(), loaded->entry, stack->sp);
 
   auto fds = std::make_shared<FdTable>(limits.get(RLIMIT_NOFILE).cur);

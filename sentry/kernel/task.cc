@@ -53,8 +53,8 @@ void Task::handle_page_fault(const platform::Trap& trap) {
     force_signal(SIGKILL);
     return;
   }
-  log::sentry().debug("tid {}: page fault at {:#x} ({}) ip {:#x} sp {:#x} rcx {:#x} rax {:#x}: SIGSEGV", m_tid, trap.address,
-                      trap.error_code, regs().ip(), regs().sp(), regs().rcx, regs().rax);
+  log::sentry().debug("tid {}: page fault at {:#x} ip {:#x} sp {:#x}: SIGSEGV", m_tid,
+                      trap.address, regs().ip(), regs().sp());
   force_fault_signal({SIGSEGV, mapped ? SEGV_ACCERR : SEGV_MAPERR, trap.address});
 }
 

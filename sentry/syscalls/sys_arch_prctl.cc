@@ -1,5 +1,3 @@
-#include <asm/prctl.h>
-
 #include "base/log.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memory_manager.h"
@@ -7,6 +5,15 @@
 
 namespace moat::sentry {
 namespace {
+
+// x86-64's arch_prctl codes (asm/prctl.h), spelled out so the table builds
+// on every architecture (arm64 has no such syscall).
+constexpr int ARCH_SET_GS = 0x1001;
+constexpr int ARCH_SET_FS = 0x1002;
+constexpr int ARCH_GET_FS = 0x1003;
+constexpr int ARCH_GET_GS = 0x1004;
+constexpr int ARCH_GET_CPUID = 0x1011;
+constexpr int ARCH_SET_CPUID = 0x1012;
 
 SysResult set_special(Task& t, platform::SpecialRegister reg, uint64_t value) {
   if (value >= MemoryManager::kTaskSize) {

@@ -1,5 +1,7 @@
 #include "sentry/syscalls/syscall_table.h"
 
+#include "arch_abi.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -93,9 +95,15 @@ TEST(SyscallTable, Arm64NumbersMatchTheGenericHeader) {
 }
 
 TEST(SyscallTable, LookupByThisArchitecturesNumber) {
-  const SyscallInfo* read = find_syscall(0);  // amd64 read
+  const SyscallInfo* read = find_syscall(static_cast<uint64_t>(arch::syscall_number(0, 63)));
   ASSERT_NE(read, nullptr);
   EXPECT_EQ(read->name, "read");
+  for (const auto& info : syscall_table()) {
+    int number = arch::syscall_number(info.amd64, info.arm64);
+    if (number >= 0) {
+      EXPECT_EQ(find_syscall(static_cast<uint64_t>(number)), &info) << info.name;
+    }
+  }
   EXPECT_EQ(find_syscall(1u << 30), nullptr);  // an x32 number
   EXPECT_EQ(find_syscall(~uint64_t{0}), nullptr);
 }

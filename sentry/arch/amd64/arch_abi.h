@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "loader/elf.h"
 #include "platform/platform.h"
 #include "sentry/vfs/file_stat.h"
 
@@ -18,6 +19,7 @@ struct FaultSignal;
 namespace moat::sentry::arch {
 
 inline constexpr const char* kMachine = "x86_64";  // uname -m
+inline constexpr loader::Machine kElfMachine = loader::Machine::kX86_64;
 
 // Picks this architecture's column of the syscall table.
 constexpr int syscall_number(int amd64, int /*arm64*/) { return amd64; }

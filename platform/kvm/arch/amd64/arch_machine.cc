@@ -15,6 +15,10 @@ extern const uint64_t moat_amd64_vector_offsets[32];
 extern const char moat_amd64_return_to_user[];
 }
 
+static_assert(sizeof(kvm_cpuid2) == 8, "kvm_cpuid2 must match the kernel's layout");
+static_assert(sizeof(kvm_msrs) == 8, "kvm_msrs must match the kernel's layout");
+static_assert(offsetof(kvm_msrs, entries) == 8, "kvm_msrs must match the kernel's layout");
+
 namespace moat::kvm {
 namespace {
 

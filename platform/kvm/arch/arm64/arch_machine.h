@@ -1,0 +1,79 @@
+#pragma once
+
+// arm64 half of the KVM platform: the guest's TTBR1 half (stub code and
+// vectors, the doorbell, per-vCPU trap frames), page tables and vCPU system
+// register setup. The generic code in platform/kvm/kvm_machine.cc uses
+// exactly this header's names, which each architecture provides.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "base/result.h"
+#include "platform/kvm/arch/arm64/esr.h"
+#include "platform/kvm/arch/arm64/page_format.h"
+#include "platform/kvm/arch/arm64/trap_frame.h"
+#include "platform/kvm/kvm_api.h"
+#include "platform/platform.h"
+
+namespace moat::kvm {
+
+// Guest-virtual layout of the TTBR1 half (EL1 only).
+inline constexpr uint64_t kStubBase = 0xffff'ff80'0000'0000ull;
+inline constexpr uint64_t kDoorbellAddress = kStubBase + 0x40000;
+inline constexpr uint64_t kCpuAreaBase = kStubBase + 0x100000;
+inline constexpr uint64_t kCpuAreaStride = 0x10000;
+inline constexpr unsigned kMaxVcpus = 1024;
+// User addresses are below this (48-bit TTBR0 half; Linux uses 47 bits of
+// it for the default address space, which the sentry's layout keeps to).
+inline constexpr uint64_t kUserAddressEnd = 0x0001'0000'0000'0000ull;
+// Guest-physical address of the doorbell: below RAM, with no memslot.
+inline constexpr uint64_t kDoorbellGpa = 0x1000'0000ull;
+
+struct ArchVcpu {
+  TrapFrame* frame = nullptr;
+  platform::PhysAddr loaded_root = 0;
+  uint64_t seen_generation = 0;
+
+  // Before KVM_RUN: sanitise PSTATE and switch/flush TTBR0 if needed.
+  void prepare_entry(platform::AddressSpace& as);
+  // After a doorbell exit: what happened, from trap_reason().
+  platform::Trap decode(uint32_t reason) const;
+};
+
+class ArchMachine {
+ public:
+  static Result<std::unique_ptr<ArchMachine>, Error> create(int kvm_fd, int vm_fd,
+                                                            platform::PhysicalMemory& memory);
+
+  Result<std::unique_ptr<platform::AddressSpace>, Error> new_address_space();
+  Result<ArchVcpu, Error> init_vcpu(int vcpu_fd, unsigned index, platform::AddressSpace& as);
+  // Valid once a vCPU exists: the features are read from its ID registers.
+  platform::CpuInfo cpu_info() const { return m_cpu_info; }
+
+  static Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg,
+                                         uint64_t value);
+  static Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg);
+
+  // For an exit through the stub's doorbell, why (the doorbell offset).
+  static std::optional<uint32_t> trap_reason(const kvm_run& run);
+  static std::optional<uint32_t> stub_fault(const kvm_run& run);
+
+ private:
+  ArchMachine(int vm_fd, platform::PhysicalMemory& memory, Arm64PageTable kernel)
+      : m_vm_fd(vm_fd), m_memory(memory), m_kernel(kernel) {}
+
+  Result<void, Error> map_kernel_page(uint64_t va, platform::PhysAddr page, bool writable,
+                                      bool executable);
+  Result<void, Error> load_stub();
+  Result<void, Error> read_features(int vcpu_fd);
+
+  int m_vm_fd;
+  platform::PhysicalMemory& m_memory;
+  Arm64PageTable m_kernel;  // TTBR1 of every vCPU
+  platform::CpuInfo m_cpu_info;
+  uint64_t m_tcr = 0;
+  bool m_features_read = false;
+};
+
+}  // namespace moat::kvm

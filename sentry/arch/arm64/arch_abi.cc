@@ -1,0 +1,78 @@
+#include "arch_abi.h"
+
+#include <csignal>
+#include <cstring>
+
+#include "sentry/kernel/task.h"
+
+namespace moat::sentry::arch {
+
+void start_user(platform::UserRegs& r, uint64_t entry, uint64_t sp) {
+  r = platform::UserRegs{};
+  r.pc = entry;
+  r.sp_el0 = sp;
+  r.pstate = 0;  // EL0t
+}
+
+FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
+  // Exception classes and signals as in Linux's arch/arm64/kernel/traps.c
+  // and fault.c.
+  switch (trap.vector) {
+    case 0x22:  // PC alignment
+      return {SIGBUS, BUS_ADRALN, trap.address};
+    case 0x26:  // SP alignment
+      return {SIGBUS, BUS_ADRALN, r.sp_el0};
+    case 0x24:  // data abort other than a page fault: alignment and the like
+    case 0x20:
+      return {SIGBUS, BUS_ADRALN, trap.address};
+    case 0x2c:  // trapped floating-point exception
+      return {SIGFPE, FPE_FLTINV, r.pc};
+    case 0x30:  // breakpoint, step, watchpoint, BRK
+    case 0x32:
+    case 0x34:
+    case 0x3c:
+      return {SIGTRAP, TRAP_BRKPT, r.pc};
+    default:  // undefined instruction, trapped system register, SVE, ...
+      return {SIGILL, ILL_ILLOPC, r.pc};
+  }
+}
+
+std::array<std::byte, kStatSize> encode_stat(const FileStat& st) {
+  struct {
+    uint64_t dev, ino;
+    uint32_t mode, nlink, uid, gid;
+    uint64_t rdev, pad1;
+    int64_t size;
+    int32_t blksize, pad2;
+    int64_t blocks;
+    int64_t atime;
+    uint64_t atime_nsec;
+    int64_t mtime;
+    uint64_t mtime_nsec;
+    int64_t ctime;
+    uint64_t ctime_nsec;
+    uint32_t unused4, unused5;
+  } out{};
+  static_assert(sizeof(out) == kStatSize);
+  out.dev = st.dev;
+  out.ino = st.ino;
+  out.mode = st.mode;
+  out.nlink = st.nlink;
+  out.uid = st.uid;
+  out.gid = st.gid;
+  out.rdev = st.rdev;
+  out.size = st.size;
+  out.blksize = static_cast<int32_t>(st.blksize);
+  out.blocks = st.blocks;
+  out.atime = st.atime.tv_sec;
+  out.atime_nsec = static_cast<uint64_t>(st.atime.tv_nsec);
+  out.mtime = st.mtime.tv_sec;
+  out.mtime_nsec = static_cast<uint64_t>(st.mtime.tv_nsec);
+  out.ctime = st.ctime.tv_sec;
+  out.ctime_nsec = static_cast<uint64_t>(st.ctime.tv_nsec);
+  std::array<std::byte, kStatSize> bytes;
+  std::memcpy(bytes.data(), &out, kStatSize);
+  return bytes;
+}
+
+}  // namespace moat::sentry::arch

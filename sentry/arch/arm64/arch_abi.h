@@ -1,0 +1,46 @@
+#pragma once
+
+// The AArch64 guest ABI: syscall registers, the initial register state,
+// exception-to-signal mapping and the layout of structures whose shape
+// differs between architectures. Same names in sentry/arch/amd64/arch_abi.h.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "loader/elf.h"
+#include "platform/platform.h"
+#include "sentry/vfs/file_stat.h"
+
+namespace moat::sentry {
+struct FaultSignal;
+}
+
+namespace moat::sentry::arch {
+
+inline constexpr const char* kMachine = "aarch64";  // uname -m
+inline constexpr loader::Machine kElfMachine = loader::Machine::kAarch64;
+
+// Picks this architecture's column of the syscall table.
+constexpr int syscall_number(int /*amd64*/, int arm64) { return arm64; }
+
+inline uint64_t syscall_number(const platform::UserRegs& r) { return r.x[8]; }
+
+inline std::array<uint64_t, 6> syscall_args(const platform::UserRegs& r) {
+  return {r.x[0], r.x[1], r.x[2], r.x[3], r.x[4], r.x[5]};
+}
+
+inline void set_syscall_return(platform::UserRegs& r, uint64_t value) { r.x[0] = value; }
+
+// The registers a new program starts with: everything zero but the entry
+// point and the stack pointer, at EL0.
+void start_user(platform::UserRegs& r, uint64_t entry, uint64_t sp);
+
+// The signal Linux sends for a synchronous exception other than a page fault.
+FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r);
+
+// struct stat as this architecture's kernel writes it (asm-generic layout).
+inline constexpr size_t kStatSize = 128;
+std::array<std::byte, kStatSize> encode_stat(const FileStat& st);
+
+}  // namespace moat::sentry::arch
