@@ -280,8 +280,15 @@ std::string moat_binary() {
   return env != nullptr && *env != '\0' ? env : MOAT_BINARY;
 }
 
+// Where the guest programs are: PROGRAMS_DIR, unless MOAT_PROGRAMS_DIR names
+// another folder (the arm64 test VM sees the tree at another path).
+std::string programs_dir() {
+  const char* env = getenv("MOAT_PROGRAMS_DIR");
+  return env != nullptr && *env != '\0' ? env : PROGRAMS_DIR;
+}
+
 std::string program_path(std::string_view name, std::string_view variant) {
-  return std::string(PROGRAMS_DIR) + "/" + std::string(name) + "." + std::string(variant);
+  return programs_dir() + "/" + std::string(name) + "." + std::string(variant);
 }
 
 // Fails the test when moat cannot run here: these tests are labelled `kvm`
@@ -509,7 +516,7 @@ TEST_P(ProgramTest, UnameAndIds) {
   EXPECT_EQ(r.exit_code, 0) << r;
   std::string out = "\n" + r.out;
   EXPECT_NE(out.find("\nsysname=Linux\n"), std::string::npos) << r;
-  EXPECT_NE(out.find("\nmachine=x86_64\n"), std::string::npos) << r;
+  EXPECT_NE(out.find("\nmachine=" GUEST_MACHINE "\n"), std::string::npos) << r;
   EXPECT_NE(out.find("\nrelease="), std::string::npos) << r;
   // A single-threaded process: its only thread's id is the process id.
   auto value = [&](std::string_view key) -> std::string {
@@ -554,7 +561,7 @@ TEST_F(MoatCliTest, ProgramWithoutDoubleDash) {
 
 TEST_F(MoatCliTest, ProgramIsSearchedInPath) {
   RunResult r = run_command({moat_binary(), "run", "--", "hello.musl"},
-                            with_env({"PATH=/nonexistent-moat-dir:" + std::string(PROGRAMS_DIR)}));
+                            with_env({"PATH=/nonexistent-moat-dir:" + programs_dir()}));
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, "hello, world\n") << r;
 }
@@ -659,10 +666,12 @@ TEST_F(BadProgramTest, ProgramHeaderOffsetOutOfFile) {
   expect_refused(run_in_moat(write_file("phoff", bytes)), 126, kElfWords);
 }
 
-TEST_F(BadProgramTest, WrongMachineAarch64) {
+// A program for the other architecture (OTHER_EM, named OTHER_MACHINE_NAME
+// in the message): x86-64 for an arm64 moat and the reverse.
+TEST_F(BadProgramTest, WrongMachine) {
   std::string bytes = m_hello;
-  poke<uint16_t>(bytes, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
-  expect_refused(run_in_moat(write_file("aarch64", bytes)), 126, {"AArch64"});
+  poke<uint16_t>(bytes, offsetof(Elf64_Ehdr, e_machine), OTHER_EM);
+  expect_refused(run_in_moat(write_file("other-machine", bytes)), 126, {OTHER_MACHINE_NAME});
 }
 
 TEST_F(BadProgramTest, Elf32Class) {
