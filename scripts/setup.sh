@@ -4,13 +4,30 @@
 # is missing. Needs root (or sudo) for the installation step.
 set -euo pipefail
 
+SUDO=
+if [[ $(id -u) != 0 ]]; then
+  SUDO=sudo
+fi
+
 packages=(
   build-essential cmake ninja-build pkg-config linux-libc-dev
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev
   musl-tools clang-format
+  # The arm64 cross build: toolchain, arm64 libraries (multiarch), musl for
+  # arm64 guest programs, and qemu user mode to run arm64 unit tests here.
+  gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+  libboost-dev:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libgtest-dev:arm64 musl-dev:arm64
+  qemu-user-static
 )
 if [[ "${MOAT_SETUP_BENCH:-0}" == 1 ]]; then
   packages+=(hyperfine)
+fi
+
+# arm64 packages come from Debian's archive through multiarch.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "moat setup: adding the arm64 architecture to dpkg"
+  ${SUDO:-} dpkg --add-architecture arm64
+  need_update=1
 fi
 
 missing=()
@@ -22,13 +39,11 @@ done
 
 if ((${#missing[@]} > 0)); then
   echo "moat setup: installing ${missing[*]}"
-  sudo_cmd=()
-  if [[ $(id -u) != 0 ]]; then
-    sudo_cmd=(sudo)
-  fi
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  ${SUDO:-} apt-get update -qq
+  ${SUDO:-} apt-get install -y -qq --no-install-recommends "${missing[@]}"
+elif [[ -n "${need_update:-}" ]]; then
+  ${SUDO:-} apt-get update -qq
 fi
 
 if [[ ! -e /dev/kvm ]]; then
