@@ -29,9 +29,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -509,6 +511,47 @@ TEST_P(ProgramTest, MallocBig) {
   RunResult r = run("malloc_big");
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, "ok\n") << r;
+}
+
+// The auxiliary vector: AT_HWCAP/AT_HWCAP2 under moat offer only what the
+// CPU really has (a subset of what the host kernel reports), and the other
+// entries have Linux's values.
+TEST(AuxvTest, HwcapIsASubsetOfTheHostsAndTheRestIsLinuxs) {
+  check_moat_usable();
+  auto parse = [](const std::string& out) {
+    std::map<std::string, std::string> values;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto eq = line.find('=');
+      if (eq != std::string::npos) {
+        values[line.substr(0, eq)] = line.substr(eq + 1);
+      }
+    }
+    return values;
+  };
+  for (const std::string& variant : kVariants) {
+    const std::string program = program_path("auxv", variant);
+    RunResult native = run_command({program});
+    RunResult moat = run_in_moat(program);
+    ASSERT_EQ(native.exit_code, 0) << native;
+    ASSERT_EQ(moat.exit_code, 0) << moat;
+    auto n = parse(native.out);
+    auto m = parse(moat.out);
+    EXPECT_NE(std::stoull(m["hwcap"]), 0u) << variant << ": no AT_HWCAP";
+    for (const char* key : {"hwcap", "hwcap2"}) {
+      uint64_t host = std::stoull(n[key]);
+      uint64_t guest = std::stoull(m[key]);
+      EXPECT_EQ(guest & ~host, 0u)
+          << variant << ": " << key << " offers bits the host lacks: " << std::hex
+          << (guest & ~host);
+    }
+    EXPECT_EQ(m["platform"], n["platform"]) << variant;
+    EXPECT_EQ(m["pagesz"], "4096") << variant;
+    EXPECT_EQ(m["clktck"], "100") << variant;
+    EXPECT_EQ(m["random"], "1") << variant;
+    EXPECT_EQ(m["secure"], "0") << variant;
+  }
 }
 
 TEST_P(ProgramTest, UnameAndIds) {
