@@ -9,8 +9,12 @@ namespace moat {
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint64_t kPageShift = 12;
 
-constexpr uint64_t page_round_down(uint64_t v) { return v & ~(kPageSize - 1); }
-constexpr bool is_page_aligned(uint64_t v) { return (v & (kPageSize - 1)) == 0; }
+constexpr uint64_t page_round_down(uint64_t v) {
+  return v & ~(kPageSize - 1);
+}
+constexpr bool is_page_aligned(uint64_t v) {
+  return (v & (kPageSize - 1)) == 0;
+}
 
 // Rounds up to a page boundary; nullopt if that overflows.
 constexpr std::optional<uint64_t> page_round_up(uint64_t v) {

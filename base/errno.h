@@ -44,7 +44,9 @@ enum class Errno : int {
   kENOTSUP = ENOTSUP,
 };
 
-constexpr int to_int(Errno e) { return static_cast<int>(e); }
+constexpr int to_int(Errno e) {
+  return static_cast<int>(e);
+}
 
 // The symbolic name ("ENOENT"), or "E?" for a number glibc does not know.
 std::string_view errno_name(Errno e);

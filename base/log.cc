@@ -35,11 +35,21 @@ Loggers& loggers() {
 
 }  // namespace
 
-spdlog::logger& sentry() { return *loggers().sentry; }
-spdlog::logger& kvm() { return *loggers().kvm; }
-spdlog::logger& loader() { return *loggers().loader; }
-spdlog::logger& net() { return *loggers().net; }
-spdlog::logger& cli() { return *loggers().cli; }
+spdlog::logger& sentry() {
+  return *loggers().sentry;
+}
+spdlog::logger& kvm() {
+  return *loggers().kvm;
+}
+spdlog::logger& loader() {
+  return *loggers().loader;
+}
+spdlog::logger& net() {
+  return *loggers().net;
+}
+spdlog::logger& cli() {
+  return *loggers().cli;
+}
 
 bool set_level(std::string_view level) {
   auto parsed = spdlog::level::from_str(std::string(level));

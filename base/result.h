@@ -18,13 +18,13 @@ class [[nodiscard]] Result {
   using value_type = T;
   using error_type = E;
 
-  Result(const T& value) : m_data(std::in_place_index<0>, value) {}  // NOLINT
+  Result(const T& value) : m_data(std::in_place_index<0>, value) {}        // NOLINT
   Result(T&& value) : m_data(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(E error) : m_data(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Result(E error) : m_data(std::in_place_index<1>, std::move(error)) {}    // NOLINT
   template <typename U>
-    requires(std::is_convertible_v<U, T> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, E>)
-  Result(U&& value) : m_data(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  requires(std::is_convertible_v<U, T> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, E>) Result(U&& value)
+      : m_data(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
 
   bool has_value() const { return m_data.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -92,10 +92,10 @@ Error make_error(std::string message);
 
 // Evaluates a Result; on error returns the error from the enclosing function,
 // otherwise yields the value. (A GNU statement expression: GCC and Clang.)
-#define TRY(expr)                                \
-  ({                                             \
-    auto&& _moat_try = (expr);                   \
-    if (!_moat_try.has_value()) [[unlikely]]     \
-      return _moat_try.error();                  \
-    std::move(_moat_try).value();                \
+#define TRY(expr)                            \
+  ({                                         \
+    auto&& _moat_try = (expr);               \
+    if (!_moat_try.has_value()) [[unlikely]] \
+      return _moat_try.error();              \
+    std::move(_moat_try).value();            \
   })

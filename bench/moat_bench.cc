@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
     }
     raw_exit.push_back(*raw);
     bare.push_back(bare_trap_ns(kBareIterations));
-    moat_call.push_back(ns_per_call(run({moat, "run", "--", loop, std::to_string(kLoopCalls)}).first));
+    moat_call.push_back(
+        ns_per_call(run({moat, "run", "--", loop, std::to_string(kLoopCalls)}).first));
     native_call.push_back(ns_per_call(run({loop, std::to_string(kLoopCalls)}).first));
     for (int k = 0; k < 5; ++k) {
       moat_start.push_back(run({moat, "run", "--", hello}).second * 1e3);

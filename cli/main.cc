@@ -7,19 +7,19 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "base/log.h"
 #include "cli/program.h"
 #include "loader/elf.h"
 #include "platform/kvm/kvm_machine.h"
-#include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "sentry/kernel/kernel.h"
 
 extern char** environ;
@@ -53,7 +53,9 @@ struct RunOptions {
   std::vector<std::string> command;
 };
 
-void fail_line(const std::string& message) { std::fprintf(stderr, "moat: %s\n", message.c_str()); }
+void fail_line(const std::string& message) {
+  std::fprintf(stderr, "moat: %s\n", message.c_str());
+}
 
 std::string signal_name(int signo) {
   const char* abbrev = sigabbrev_np(signo);
@@ -146,15 +148,15 @@ int run(const RunOptions& options) {
   for (const auto& assignment : options.env) {
     auto eq = assignment.find('=');
     std::string name = assignment.substr(0, eq);
-    std::erase_if(spec.envp, [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    std::erase_if(spec.envp,
+                  [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
     spec.envp.push_back(eq == std::string::npos ? assignment + "=" : assignment);
   }
 
   auto status = kernel.run(spec);
   if (!status) {
     fail_line(status.error().message);
-    return status.error().message == "argument list too long" ? kExitCannotExecute
-                                                               : kExitMoatError;
+    return status.error().message == "argument list too long" ? kExitCannotExecute : kExitMoatError;
   }
   if (!status->signaled) {
     return status->code;
@@ -173,15 +175,17 @@ int run(const RunOptions& options) {
 
 int main(int argc, char** argv) {
   using namespace moat::cli;
-  CLI::App app{"moat: run untrusted Linux programs in a KVM sandbox with a user-space kernel", "moat"};
+  CLI::App app{"moat: run untrusted Linux programs in a KVM sandbox with a user-space kernel",
+               "moat"};
   app.footer(kExamples);
   app.set_version_flag("-V,--version", std::string("moat ") + kVersion);
   app.require_subcommand(1);
 
   RunOptions options;
   auto* run_cmd = app.add_subcommand("run", "Run PROGRAM with ARGS inside a sandbox");
-  run_cmd->add_option("--log-level", options.log_level,
-                      "moat's own log: off, error, warn, info, debug, trace")
+  run_cmd
+      ->add_option("--log-level", options.log_level,
+                   "moat's own log: off, error, warn, info, debug, trace")
       ->capture_default_str();
   run_cmd->add_option("-e,--env", options.env, "Set NAME=VALUE in the program's environment");
   run_cmd->add_flag("--clear-env", options.clear_env,
@@ -209,8 +213,8 @@ int main(int argc, char** argv) {
         const std::string name = arg.substr(0, arg.find('='));
         const CLI::Option* opt = run_cmd->get_option_no_throw(name);
         bool takes_value = opt != nullptr && opt->get_items_expected_min() > 0;
-        bool attached = arg.find('=') != std::string::npos ||
-                        (arg.size() > 2 && arg[1] != '-');  // -eFOO=bar
+        bool attached =
+            arg.find('=') != std::string::npos || (arg.size() > 2 && arg[1] != '-');  // -eFOO=bar
         it += (takes_value && !attached && std::next(it) != args.end()) ? 2 : 1;
         continue;
       }

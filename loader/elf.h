@@ -34,11 +34,11 @@ struct Segment {
 struct ElfImage {
   bool position_independent = false;  // ET_DYN: loaded at a chosen bias
   Machine machine = Machine::kX86_64;
-  uint64_t entry = 0;                 // unbiased
+  uint64_t entry = 0;  // unbiased
   uint16_t phentsize = 0;
   uint16_t phnum = 0;
-  uint64_t phdr_vaddr = 0;            // unbiased address of the program headers in memory, 0 if not mapped
-  std::vector<Segment> loads;         // PT_LOAD, sorted by vaddr, non-overlapping
+  uint64_t phdr_vaddr = 0;     // unbiased address of the program headers in memory, 0 if not mapped
+  std::vector<Segment> loads;  // PT_LOAD, sorted by vaddr, non-overlapping
   std::optional<std::string> interp;  // PT_INTERP path, if any
   std::optional<Segment> tls;         // PT_TLS
   bool executable_stack = false;      // PT_GNU_STACK has PF_X (or is absent on amd64)
@@ -58,7 +58,8 @@ enum class ElfErrorKind {
 
 struct ElfError {
   ElfErrorKind kind;
-  std::string message;  // one line, no trailing period: "program headers extend past the end of the file"
+  std::string
+      message;  // one line, no trailing period: "program headers extend past the end of the file"
 };
 
 // Parses and validates an ELF64 executable held in memory. Pure: no I/O.

@@ -49,8 +49,8 @@ struct InitialStackSpec {
   // build_initial_stack adds itself (pointing at data it places on the stack).
   std::span<const AuxEntry> auxv;
   std::array<uint8_t, 16> random{};
-  std::string execfn;    // AT_EXECFN string
-  std::string platform;  // AT_PLATFORM string ("x86_64", "aarch64"); omitted if empty
+  std::string execfn;     // AT_EXECFN string
+  std::string platform;   // AT_PLATFORM string ("x86_64", "aarch64"); omitted if empty
   uint64_t max_size = 0;  // limit on the whole image; E2BIG beyond it
 };
 

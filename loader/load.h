@@ -15,10 +15,10 @@ class MemoryManager;
 namespace moat::loader {
 
 struct LoadedImage {
-  uint64_t bias = 0;     // added to every vaddr (0 for ET_EXEC)
-  uint64_t entry = 0;    // biased entry point
-  uint64_t phdr = 0;     // biased address of the program headers, 0 if not mapped
-  uint64_t end = 0;      // page-aligned end of the highest segment: where brk starts
+  uint64_t bias = 0;   // added to every vaddr (0 for ET_EXEC)
+  uint64_t entry = 0;  // biased entry point
+  uint64_t phdr = 0;   // biased address of the program headers, 0 if not mapped
+  uint64_t end = 0;    // page-aligned end of the highest segment: where brk starts
 };
 
 // Maps the PT_LOAD segments of `image` (parsed from `file`) into `mm`, at

@@ -4,14 +4,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace moat::platform {
 
 Result<std::unique_ptr<PhysicalMemory>, Error> PhysicalMemory::create(PhysAddr base,
-                                                                       uint64_t size) {
+                                                                      uint64_t size) {
   if (!is_page_aligned(base) || !is_page_aligned(size) || size == 0) {
     return make_error("guest memory must be a non-empty whole number of pages");
   }
@@ -54,7 +54,9 @@ Result<void, Error> PhysicalMemory::set_grow_hook(GrowHook hook) {
   return {};
 }
 
-PhysicalMemory::~PhysicalMemory() { munmap(m_host, m_size); }
+PhysicalMemory::~PhysicalMemory() {
+  munmap(m_host, m_size);
+}
 
 Result<PhysAddr> PhysicalMemory::allocate_page() {
   std::lock_guard guard(m_lock);

@@ -66,10 +66,10 @@ class PhysicalMemory {
   std::byte* m_host;
 
   mutable std::mutex m_lock;
-  PhysAddr m_next_unused;            // bump pointer over never-used pages
-  PhysAddr m_ready_end;              // end of the memory the grow hook has announced
+  PhysAddr m_next_unused;  // bump pointer over never-used pages
+  PhysAddr m_ready_end;    // end of the memory the grow hook has announced
   GrowHook m_grow;
-  std::vector<PhysAddr> m_free;      // pages returned by free_page
+  std::vector<PhysAddr> m_free;  // pages returned by free_page
   uint64_t m_allocated = 0;
 };
 

@@ -29,11 +29,11 @@ struct Trap {
     kInterrupted,  // Vcpu::kick() or a host signal stopped the run
   };
   Kind kind = Kind::kSyscall;
-  uint64_t address = 0;             // kPageFault: the faulting address
-  Access access = Access::kRead;    // kPageFault
-  bool protection = false;          // kPageFault: the page was present (access violation)
-  uint32_t vector = 0;              // kException: architecture exception number
-  uint64_t error_code = 0;          // kException: the syndrome / error code
+  uint64_t address = 0;           // kPageFault: the faulting address
+  Access access = Access::kRead;  // kPageFault
+  bool protection = false;        // kPageFault: the page was present (access violation)
+  uint32_t vector = 0;            // kException: architecture exception number
+  uint64_t error_code = 0;        // kException: the syndrome / error code
 };
 
 // What a page-table entry maps.

@@ -22,7 +22,9 @@ constexpr platform::PhysAddr kRamBase = 1ull << 32;
 
 // Host signal used to knock a thread out of KVM_RUN. Its handler does nothing;
 // KVM_RUN returns EINTR.
-int kick_signal() { return SIGRTMIN; }
+int kick_signal() {
+  return SIGRTMIN;
+}
 
 void install_kick_handler() {
   static std::once_flag once;
@@ -112,7 +114,9 @@ class KvmMachine final : public platform::Machine {
  public:
   KvmMachine(UniqueFd kvm, UniqueFd vm, std::unique_ptr<platform::PhysicalMemory> memory,
              size_t run_size)
-      : m_kvm(std::move(kvm)), m_vm(std::move(vm)), m_memory(std::move(memory)),
+      : m_kvm(std::move(kvm)),
+        m_vm(std::move(vm)),
+        m_memory(std::move(memory)),
         m_run_size(run_size) {}
 
   Result<void, Error> init() {
@@ -179,8 +183,8 @@ Result<std::unique_ptr<platform::Machine>, Error> create_machine(
   }
   int version = TRY(KVM_IOCTL(kvm.get(), KVM_GET_API_VERSION, 0));
   if (version != KVM_API_VERSION) {
-    return make_error(fmt::format("/dev/kvm speaks API version {}, moat needs {}", version,
-                                  KVM_API_VERSION));
+    return make_error(
+        fmt::format("/dev/kvm speaks API version {}, moat needs {}", version, KVM_API_VERSION));
   }
   int run_size = TRY(KVM_IOCTL(kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0));
   UniqueFd vm(TRY(KVM_IOCTL(kvm.get(), KVM_CREATE_VM, 0ul)));

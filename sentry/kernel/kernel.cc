@@ -30,10 +30,7 @@ constexpr uint64_t kMinStackGap = 128ull << 20;
 }  // namespace
 
 Kernel::Kernel(platform::Machine& machine, KernelOptions options)
-    : m_machine(machine),
-      m_options(std::move(options)),
-      m_uid(getuid()),
-      m_gid(getgid()) {
+    : m_machine(machine), m_options(std::move(options)), m_uid(getuid()), m_gid(getgid()) {
   uint64_t seed = 0;
   if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
     seed = static_cast<uint64_t>(getpid()) ^ reinterpret_cast<uintptr_t>(&seed);
@@ -74,8 +71,8 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   layout.stack_limit = stack_limit;
   layout.stack_top = kStackTop - (layout_random(kStackRandomBits) << kPageShift);
   const uint64_t gap = std::max(stack_limit, kMinStackGap);
-  layout.mmap_base = page_round_down(layout.stack_top - gap) -
-                     (layout_random(kMmapRandomBits) << kPageShift);
+  layout.mmap_base =
+      page_round_down(layout.stack_top - gap) - (layout_random(kMmapRandomBits) << kPageShift);
 
   auto as = TRY(m_machine.new_address_space());
   auto mm = std::make_shared<MemoryManager>(m_machine.memory(), std::move(as), layout);
@@ -129,7 +126,6 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
     }
     return make_error(fmt::format("cannot set up the stack: {}", errno_name(stack.error())));
   }
-
 
   arch::start_user(vcpu->regs(), loaded->entry, stack->sp);
 

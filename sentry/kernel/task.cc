@@ -19,7 +19,9 @@ Task::Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group,
       m_fds(std::move(fds)),
       m_vcpu(std::move(vcpu)) {}
 
-bool Task::should_stop() const { return m_exited || m_group->exiting(); }
+bool Task::should_stop() const {
+  return m_exited || m_group->exiting();
+}
 
 Result<void, Error> Task::run() {
   while (!should_stop()) {
@@ -53,8 +55,8 @@ void Task::handle_page_fault(const platform::Trap& trap) {
     force_signal(SIGKILL);
     return;
   }
-  log::sentry().debug("tid {}: page fault at {:#x} ip {:#x} sp {:#x}: SIGSEGV", m_tid,
-                      trap.address, regs().ip(), regs().sp());
+  log::sentry().debug("tid {}: page fault at {:#x} ip {:#x} sp {:#x}: SIGSEGV", m_tid, trap.address,
+                      regs().ip(), regs().sp());
   force_fault_signal({SIGSEGV, mapped ? SEGV_ACCERR : SEGV_MAPERR, trap.address});
 }
 
@@ -67,7 +69,9 @@ void Task::force_fault_signal(const FaultSignal& signal) {
   exit_group(status);
 }
 
-void Task::force_signal(int signo) { exit_group(ExitStatus::killed(signo)); }
+void Task::force_signal(int signo) {
+  exit_group(ExitStatus::killed(signo));
+}
 
 void Task::exit_thread(int code) {
   // FIXME: with one thread per process for now, the last thread out is this one.

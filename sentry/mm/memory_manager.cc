@@ -26,8 +26,8 @@ bool prot_allows(uint32_t prot, platform::Access access) {
 }
 
 bool mergeable(const Vma& a, const Vma& b) {
-  return a.end == b.start && a.prot == b.prot && a.max_prot == b.max_prot &&
-         a.shared == b.shared && a.grows_down == b.grows_down && a.name == b.name;
+  return a.end == b.start && a.prot == b.prot && a.max_prot == b.max_prot && a.shared == b.shared &&
+         a.grows_down == b.grows_down && a.name == b.name;
 }
 
 }  // namespace
@@ -36,7 +36,9 @@ MemoryManager::MemoryManager(platform::PhysicalMemory& memory,
                              std::unique_ptr<platform::AddressSpace> as, MemoryLayout layout)
     : m_memory(memory), m_as(std::move(as)), m_layout(layout) {}
 
-MemoryManager::~MemoryManager() { unmap_pages(0, kTaskSize); }
+MemoryManager::~MemoryManager() {
+  unmap_pages(0, kTaskSize);
+}
 
 void MemoryManager::unmap_pages(uint64_t start, uint64_t end) {
   std::vector<platform::PhysAddr> freed;
@@ -409,7 +411,8 @@ Result<std::string> MemoryManager::copy_in_string(uint64_t addr, size_t max_len)
     const char* begin = reinterpret_cast<const char*>(page + offset);
     size_t avail = kPageSize - offset;
     const void* nul = std::memchr(begin, 0, avail);
-    size_t take = nul != nullptr ? static_cast<size_t>(static_cast<const char*>(nul) - begin) : avail;
+    size_t take =
+        nul != nullptr ? static_cast<size_t>(static_cast<const char*>(nul) - begin) : avail;
     if (out.size() + take > max_len) {
       return Errno::kENAMETOOLONG;
     }

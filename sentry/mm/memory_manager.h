@@ -20,8 +20,8 @@ namespace moat::sentry {
 
 // Where things go in a new address space; chosen once per exec.
 struct MemoryLayout {
-  uint64_t mmap_base = 0;   // mmap allocates top-down below this
-  uint64_t stack_top = 0;   // the initial stack ends here
+  uint64_t mmap_base = 0;             // mmap allocates top-down below this
+  uint64_t stack_top = 0;             // the initial stack ends here
   uint64_t stack_limit = 8ull << 20;  // RLIMIT_STACK
 };
 

@@ -61,8 +61,8 @@ class MemoryManagerTest : public ::testing::Test {
   }
 
   uint64_t map(uint64_t addr, uint64_t len, uint32_t prot, bool fixed = false) {
-    auto r = m_mm->map_anonymous(MapRequest{.addr = addr, .length = len, .prot = prot,
-                                            .fixed = fixed, .name = {}});
+    auto r = m_mm->map_anonymous(
+        MapRequest{.addr = addr, .length = len, .prot = prot, .fixed = fixed, .name = {}});
     EXPECT_TRUE(r.has_value());
     return r.has_value() ? *r : 0;
   }
@@ -101,9 +101,11 @@ TEST_F(MemoryManagerTest, FixedReplacesAndNoreplaceRefuses) {
   uint64_t a = map(0x300000, 4 * kPageSize, kRw, true);
   ASSERT_EQ(a, 0x300000u);
   ASSERT_TRUE(m_mm->copy_out(a + kPageSize, std::as_bytes(std::span("x", 1))).has_value());
-  auto again = m_mm->map_anonymous(
-      MapRequest{.addr = a + kPageSize, .length = kPageSize, .prot = PROT_READ, .noreplace = true,
-                 .name = {}});
+  auto again = m_mm->map_anonymous(MapRequest{.addr = a + kPageSize,
+                                              .length = kPageSize,
+                                              .prot = PROT_READ,
+                                              .noreplace = true,
+                                              .name = {}});
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error(), Errno::kEEXIST);
   // MAP_FIXED over it: the old page is gone and the new one reads zero.
@@ -205,8 +207,9 @@ TEST_F(MemoryManagerTest, CopiesCrossPagesAndRespectProtection) {
   char c;
   EXPECT_EQ(m_mm->copy_in(~uint64_t{0} - 1, std::as_writable_bytes(std::span(&c, 1))).error(),
             Errno::kEFAULT);
-  EXPECT_EQ(m_mm->copy_in(0xffff'8000'0000'0000ull, std::as_writable_bytes(std::span(&c, 1))).error(),
-            Errno::kEFAULT);
+  EXPECT_EQ(
+      m_mm->copy_in(0xffff'8000'0000'0000ull, std::as_writable_bytes(std::span(&c, 1))).error(),
+      Errno::kEFAULT);
 }
 
 TEST_F(MemoryManagerTest, Strings) {

@@ -13,7 +13,7 @@ struct Vma {
   uint32_t max_prot = 7;  // what mprotect may grant
   bool shared = false;    // MAP_SHARED
   bool grows_down = false;
-  std::string name;       // /proc/self/maps path column: a file path, "[stack]", "[heap]", or ""
+  std::string name;  // /proc/self/maps path column: a file path, "[stack]", "[heap]", or ""
 
   uint64_t length() const { return end - start; }
   bool contains(uint64_t addr) const { return addr >= start && addr < end; }

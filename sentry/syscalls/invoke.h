@@ -33,7 +33,8 @@ uint64_t invoke_handler(SysResult (*handler)(Task&, Params...), Task& task,
   static_assert(sizeof...(Params) <= 6);
   return [&]<size_t... I>(std::index_sequence<I...>) {
     return encode_result(handler(task, decode_arg<Params>(args[I])...));
-  }(std::index_sequence_for<Params...>{});
+  }
+  (std::index_sequence_for<Params...>{});
 }
 
 // A SyscallHandler for a typed handler function.

@@ -18,13 +18,21 @@ SysResult put_ids(Task& t, uint32_t id, UserAddr a, UserAddr b, UserAddr c) {
 }  // namespace
 
 // Implements Linux syscall getuid(2).
-SysResult sys_getuid(Task& t) { return t.kernel().uid(); }
+SysResult sys_getuid(Task& t) {
+  return t.kernel().uid();
+}
 // Implements Linux syscall geteuid(2).
-SysResult sys_geteuid(Task& t) { return t.kernel().uid(); }
+SysResult sys_geteuid(Task& t) {
+  return t.kernel().uid();
+}
 // Implements Linux syscall getgid(2).
-SysResult sys_getgid(Task& t) { return t.kernel().gid(); }
+SysResult sys_getgid(Task& t) {
+  return t.kernel().gid();
+}
 // Implements Linux syscall getegid(2).
-SysResult sys_getegid(Task& t) { return t.kernel().gid(); }
+SysResult sys_getegid(Task& t) {
+  return t.kernel().gid();
+}
 
 // Implements Linux syscall getresuid(2).
 SysResult sys_getresuid(Task& t, UserAddr ruid, UserAddr euid, UserAddr suid) {
@@ -37,10 +45,14 @@ SysResult sys_getresgid(Task& t, UserAddr rgid, UserAddr egid, UserAddr sgid) {
 }
 
 // Implements Linux syscall getpid(2).
-SysResult sys_getpid(Task& t) { return static_cast<uint64_t>(t.group().pid()); }
+SysResult sys_getpid(Task& t) {
+  return static_cast<uint64_t>(t.group().pid());
+}
 
 // Implements Linux syscall getppid(2). The first process's parent is outside
 // the sandbox, so it reads 0, as for init in a pid namespace.
-SysResult sys_getppid(Task& t) { return static_cast<uint64_t>(t.group().ppid()); }
+SysResult sys_getppid(Task& t) {
+  return static_cast<uint64_t>(t.group().ppid());
+}
 
 }  // namespace moat::sentry

@@ -10,11 +10,10 @@ constexpr int kMapUninitialized = 0x4000000;  // linux/mman.h
 constexpr int kKnownProt = PROT_READ | PROT_WRITE | PROT_EXEC;
 constexpr int kProtGrowsFlags = PROT_GROWSDOWN | PROT_GROWSUP;
 // Flags mmap accepts (and, for MAP_SHARED_VALIDATE, validates).
-constexpr int kKnownMapFlags = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |
-                               MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED |
-                               MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK |
-                               MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE | kMapUninitialized |
-                               (0x3f << MAP_HUGE_SHIFT);
+constexpr int kKnownMapFlags =
+    MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE |
+    MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK |
+    MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE | kMapUninitialized | (0x3f << MAP_HUGE_SHIFT);
 
 }  // namespace
 
@@ -76,6 +75,8 @@ SysResult sys_mprotect(Task& t, UserAddr addr, uint64_t length, int prot) {
 }
 
 // Implements Linux syscall brk(2).
-SysResult sys_brk(Task& t, UserAddr addr) { return t.mm().brk(addr.value); }
+SysResult sys_brk(Task& t, UserAddr addr) {
+  return t.mm().brk(addr.value);
+}
 
 }  // namespace moat::sentry

@@ -28,7 +28,8 @@ Result<std::vector<iovec>> gather(Task& t, UserAddr iov, int iovcnt, platform::A
   std::vector<iovec> host;
   uint64_t total = 0;
   for (const auto& v : guest) {
-    if (v.len > static_cast<uint64_t>(SSIZE_MAX) || total + v.len > static_cast<uint64_t>(SSIZE_MAX)) {
+    if (v.len > static_cast<uint64_t>(SSIZE_MAX) ||
+        total + v.len > static_cast<uint64_t>(SSIZE_MAX)) {
       return Errno::kEINVAL;
     }
     total += v.len;
@@ -67,8 +68,8 @@ SysResult sys_read(Task& t, int fd, UserAddr buf, uint64_t count) {
   if (count > static_cast<uint64_t>(SSIZE_MAX)) {
     return Errno::kEINVAL;
   }
-  auto iov = TRY(t.mm().host_iovecs(buf.value, std::min(count, kMaxRwCount),
-                                    platform::Access::kWrite));
+  auto iov =
+      TRY(t.mm().host_iovecs(buf.value, std::min(count, kMaxRwCount), platform::Access::kWrite));
   return TRY(file->read(iov));
 }
 

@@ -20,7 +20,9 @@ SysResult stat_fd(Task& t, int fd, UserAddr statbuf) {
 }  // namespace
 
 // Implements Linux syscall fstat(2).
-SysResult sys_fstat(Task& t, int fd, UserAddr statbuf) { return stat_fd(t, fd, statbuf); }
+SysResult sys_fstat(Task& t, int fd, UserAddr statbuf) {
+  return stat_fd(t, fd, statbuf);
+}
 
 // Implements Linux syscall newfstatat(2).
 // FIXME: there is no file system yet: any non-empty path is ENOENT.

@@ -99,7 +99,9 @@ SysResult sys_rseq(Task& t, UserAddr rseq, uint32_t len, int flags, uint32_t sig
 }
 
 // Implements Linux syscall gettid(2).
-SysResult sys_gettid(Task& t) { return static_cast<uint64_t>(t.tid()); }
+SysResult sys_gettid(Task& t) {
+  return static_cast<uint64_t>(t.tid());
+}
 
 // Implements Linux syscall sched_yield(2).
 SysResult sys_sched_yield(Task&) {

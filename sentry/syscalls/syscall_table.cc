@@ -47,7 +47,9 @@ const std::vector<const SyscallInfo*>& by_number() {
 
 }  // namespace
 
-std::span<const SyscallInfo> syscall_table() { return kTable; }
+std::span<const SyscallInfo> syscall_table() {
+  return kTable;
+}
 
 const SyscallInfo* find_syscall(uint64_t number) {
   return number < kMaxNumber ? by_number()[number] : nullptr;

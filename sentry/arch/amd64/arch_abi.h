@@ -22,15 +22,21 @@ inline constexpr const char* kMachine = "x86_64";  // uname -m
 inline constexpr loader::Machine kElfMachine = loader::Machine::kX86_64;
 
 // Picks this architecture's column of the syscall table.
-constexpr int syscall_number(int amd64, int /*arm64*/) { return amd64; }
+constexpr int syscall_number(int amd64, int /*arm64*/) {
+  return amd64;
+}
 
-inline uint64_t syscall_number(const platform::UserRegs& r) { return r.rax; }
+inline uint64_t syscall_number(const platform::UserRegs& r) {
+  return r.rax;
+}
 
 inline std::array<uint64_t, 6> syscall_args(const platform::UserRegs& r) {
   return {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9};
 }
 
-inline void set_syscall_return(platform::UserRegs& r, uint64_t value) { r.rax = value; }
+inline void set_syscall_return(platform::UserRegs& r, uint64_t value) {
+  r.rax = value;
+}
 
 // The registers a new program starts with: everything zero but the entry
 // point, the stack pointer and RFLAGS.IF.

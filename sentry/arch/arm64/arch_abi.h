@@ -22,15 +22,21 @@ inline constexpr const char* kMachine = "aarch64";  // uname -m
 inline constexpr loader::Machine kElfMachine = loader::Machine::kAarch64;
 
 // Picks this architecture's column of the syscall table.
-constexpr int syscall_number(int /*amd64*/, int arm64) { return arm64; }
+constexpr int syscall_number(int /*amd64*/, int arm64) {
+  return arm64;
+}
 
-inline uint64_t syscall_number(const platform::UserRegs& r) { return r.x[8]; }
+inline uint64_t syscall_number(const platform::UserRegs& r) {
+  return r.x[8];
+}
 
 inline std::array<uint64_t, 6> syscall_args(const platform::UserRegs& r) {
   return {r.x[0], r.x[1], r.x[2], r.x[3], r.x[4], r.x[5]};
 }
 
-inline void set_syscall_return(platform::UserRegs& r, uint64_t value) { r.x[0] = value; }
+inline void set_syscall_return(platform::UserRegs& r, uint64_t value) {
+  r.x[0] = value;
+}
 
 // The registers a new program starts with: everything zero but the entry
 // point and the stack pointer, at EL0.

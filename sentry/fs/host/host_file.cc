@@ -24,7 +24,9 @@ constexpr uint32_t kTiocswinsz = 0x5414;
 constexpr size_t kTermiosSize = 36;
 constexpr size_t kWinsizeSize = 8;
 
-Errno host_errno() { return static_cast<Errno>(errno); }
+Errno host_errno() {
+  return static_cast<Errno>(errno);
+}
 
 // Host vectored I/O over at most IOV_MAX entries at a time.
 template <typename Fn>

@@ -33,9 +33,8 @@ constexpr uint32_t kMsrKernelGsBase = 0xc0000102;
 constexpr uint32_t kMsrTscAux = 0xc0000103;
 constexpr uint32_t kMsrPat = 0x277;
 
-constexpr uint64_t kCr0Pe = 1ull << 0, kCr0Mp = 1ull << 1, kCr0Et = 1ull << 4,
-                   kCr0Ne = 1ull << 5, kCr0Wp = 1ull << 16, kCr0Am = 1ull << 18,
-                   kCr0Pg = 1ull << 31;
+constexpr uint64_t kCr0Pe = 1ull << 0, kCr0Mp = 1ull << 1, kCr0Et = 1ull << 4, kCr0Ne = 1ull << 5,
+                   kCr0Wp = 1ull << 16, kCr0Am = 1ull << 18, kCr0Pg = 1ull << 31;
 constexpr uint64_t kCr4Pae = 1ull << 5, kCr4Osfxsr = 1ull << 9, kCr4Osxmmexcpt = 1ull << 10,
                    kCr4Fsgsbase = 1ull << 16, kCr4Osxsave = 1ull << 18;
 constexpr uint64_t kEferSce = 1ull << 0, kEferLme = 1ull << 8, kEferLma = 1ull << 10,
@@ -283,8 +282,8 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   std::memcpy(control_page + CPU_GDT, gdt, sizeof(gdt));
   const uint64_t tss = area + CPU_TSS;
   const uint64_t tss_limit = 0x67;
-  uint64_t tss_low = tss_limit | ((tss & 0xffffff) << 16) | (uint64_t{0x89} << 40) |
-                     (((tss >> 24) & 0xff) << 56);
+  uint64_t tss_low =
+      tss_limit | ((tss & 0xffffff) << 16) | (uint64_t{0x89} << 40) | (((tss >> 24) & 0xff) << 56);
   uint64_t tss_high = tss >> 32;
   std::memcpy(control_page + CPU_GDT + TSS_SELECTOR, &tss_low, 8);
   std::memcpy(control_page + CPU_GDT + TSS_SELECTOR + 8, &tss_high, 8);
@@ -344,8 +343,8 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   add(kMsrCstar, kStubBase + offset_of_symbol(moat_amd64_syscall_entry));
   add(kMsrSfmask, kSyscallMask);
   add(kMsrFsBase, 0);
-  add(kMsrGsBase, 0);               // the user's
-  add(kMsrKernelGsBase, area);      // the control page, for the SYSCALL entry's SWAPGS
+  add(kMsrGsBase, 0);           // the user's
+  add(kMsrKernelGsBase, area);  // the control page, for the SYSCALL entry's SWAPGS
   add(kMsrTscAux, index);
   add(kMsrPat, 0x0007040600070406ull);
   auto set = KVM_IOCTL(vcpu_fd, KVM_SET_MSRS, msrs.header());
@@ -382,8 +381,8 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
 void ArchVcpu::prepare_entry(platform::AddressSpace& as) {
   // The IRETQ frame must return to ring 3 with flags a user may hold, whatever
   // the sentry wrote: CF PF AF ZF SF TF DF OF AC and ID; IF always set.
-  constexpr uint64_t kUserFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 |
-                                  0x40000 | 0x200000;
+  constexpr uint64_t kUserFlags =
+      0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000;
   frame->regs.cs = USER_CS;
   frame->regs.ss = USER_DS;
   frame->regs.rflags = (frame->regs.rflags & kUserFlags) | 0x202;

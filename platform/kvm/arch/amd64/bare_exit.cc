@@ -37,8 +37,8 @@ Result<double, Error> measure_bare_exit_ns(int iterations) {
   }
   UniqueFd vcpu(TRY(KVM_IOCTL(vm.get(), KVM_CREATE_VCPU, 0ul)));
   int run_size = TRY(KVM_IOCTL(kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0));
-  auto* run = static_cast<kvm_run*>(
-      mmap(nullptr, static_cast<size_t>(run_size), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.get(), 0));
+  auto* run = static_cast<kvm_run*>(mmap(nullptr, static_cast<size_t>(run_size),
+                                         PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.get(), 0));
   kvm_sregs sregs{};
   TRY(KVM_IOCTL(vcpu.get(), KVM_GET_SREGS, &sregs));
   sregs.cs.base = 0;

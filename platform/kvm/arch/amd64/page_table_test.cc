@@ -94,8 +94,7 @@ TEST_F(PageTableTest, UnmapReleasesExactlyTheMappedPagesAndSkipsHoles) {
     mapped.insert(*page);
   }
   std::set<platform::PhysAddr> released;
-  m_table->unmap(0, 0x8000'0000'0000ull,
-                 [&](platform::PhysAddr page) { released.insert(page); });
+  m_table->unmap(0, 0x8000'0000'0000ull, [&](platform::PhysAddr page) { released.insert(page); });
   EXPECT_EQ(released, mapped);
   for (uint64_t va : addresses) {
     EXPECT_FALSE(m_table->leaf(va).has_value());

@@ -3,12 +3,12 @@
 #pragma once
 
 /* The per-vCPU control page (mapped supervisor-only in the kernel half). */
-#define CPU_GDT 0x000          /* GDT, Linux's selectors */
-#define CPU_TSS 0x100          /* 64-bit TSS; RSP0 = CPU_STACK_TOP */
-#define CPU_SCRATCH 0x200      /* SYSCALL entry: the user's RSP while switching */
-#define CPU_KERNEL_SP 0x208    /* SYSCALL entry: the value of CPU_STACK_TOP */
-#define CPU_FRAME 0xf48        /* the trap frame; it ends at the top of the page */
-#define CPU_STACK_TOP 0x1000   /* RSP0: the CPU pushes the interrupt frame below this */
+#define CPU_GDT 0x000        /* GDT, Linux's selectors */
+#define CPU_TSS 0x100        /* 64-bit TSS; RSP0 = CPU_STACK_TOP */
+#define CPU_SCRATCH 0x200    /* SYSCALL entry: the user's RSP while switching */
+#define CPU_KERNEL_SP 0x208  /* SYSCALL entry: the value of CPU_STACK_TOP */
+#define CPU_FRAME 0xf48      /* the trap frame; it ends at the top of the page */
+#define CPU_STACK_TOP 0x1000 /* RSP0: the CPU pushes the interrupt frame below this */
 
 /* Trap frame, relative to CPU_FRAME. The frame's registers are built by
  * pushes below CPU_STACK_TOP, so while the host handles a trap the stub's
@@ -19,9 +19,9 @@
 #define TF_SIZE 0xb8
 
 /* I/O ports the stub writes to leave the guest; the port says why. */
-#define SYSCALL_PORT 0x50      /* SYSCALL entered ring 0 */
-#define STUB_FAULT_PORT 0x51   /* the stub itself faulted; AL = vector */
-#define VECTOR_PORT_BASE 0x60  /* exception N from user mode: port 0x60 + N */
+#define SYSCALL_PORT 0x50     /* SYSCALL entered ring 0 */
+#define STUB_FAULT_PORT 0x51  /* the stub itself faulted; AL = vector */
+#define VECTOR_PORT_BASE 0x60 /* exception N from user mode: port 0x60 + N */
 
 /* Segment selectors, the same as Linux's so the guest sees familiar values. */
 #define KERNEL_CS 0x10

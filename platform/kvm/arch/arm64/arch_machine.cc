@@ -69,7 +69,9 @@ Result<uint64_t, Error> get_reg(int vcpu_fd, uint64_t id) {
   return value;
 }
 
-constexpr unsigned field(uint64_t reg, unsigned shift) { return (reg >> shift) & 0xf; }
+constexpr unsigned field(uint64_t reg, unsigned shift) {
+  return (reg >> shift) & 0xf;
+}
 
 class Arm64AddressSpace final : public platform::AddressSpace {
  public:
@@ -192,33 +194,33 @@ Result<void, Error> ArchMachine::read_features(int vcpu_fd) {
     }
   };
   const unsigned fp = field(pfr0, 16), simd = field(pfr0, 20);
-  set(fp != 0xf, 0);                  // FP
-  set(simd != 0xf, 1);                // ASIMD
-  set(field(isar0, 4) >= 1, 3);       // AES
-  set(field(isar0, 4) >= 2, 4);       // PMULL
-  set(field(isar0, 8) >= 1, 5);       // SHA1
-  set(field(isar0, 12) >= 1, 6);      // SHA2
-  set(field(isar0, 16) >= 1, 7);      // CRC32
-  set(field(isar0, 20) >= 2, 8);      // ATOMICS
-  set(fp == 1, 9);                    // FPHP
-  set(simd == 1, 10);                 // ASIMDHP
-  set(field(isar0, 28) >= 1, 12);     // ASIMDRDM
-  set(field(isar1, 12) >= 1, 13);     // JSCVT
-  set(field(isar1, 16) >= 1, 14);     // FCMA
-  set(field(isar1, 20) >= 1, 15);     // LRCPC
-  set(field(isar1, 0) >= 1, 16);      // DCPOP
-  set(field(isar0, 32) >= 1, 17);     // SHA3
-  set(field(isar0, 36) >= 1, 18);     // SM3
-  set(field(isar0, 40) >= 1, 19);     // SM4
-  set(field(isar0, 44) >= 1, 20);     // ASIMDDP
-  set(field(isar0, 12) >= 2, 21);     // SHA512
-  set(field(isar0, 48) >= 1, 23);     // ASIMDFHM
-  set(field(pfr0, 48) >= 1, 24);      // DIT
-  set(field(mmfr2, 32) >= 1, 25);     // USCAT
-  set(field(isar1, 20) >= 2, 26);     // ILRCPC
-  set(field(isar0, 52) >= 1, 27);     // FLAGM
-  set(field(pfr1, 4) >= 2, 28);       // SSBS
-  set(field(isar1, 36) >= 1, 29);     // SB
+  set(fp != 0xf, 0);               // FP
+  set(simd != 0xf, 1);             // ASIMD
+  set(field(isar0, 4) >= 1, 3);    // AES
+  set(field(isar0, 4) >= 2, 4);    // PMULL
+  set(field(isar0, 8) >= 1, 5);    // SHA1
+  set(field(isar0, 12) >= 1, 6);   // SHA2
+  set(field(isar0, 16) >= 1, 7);   // CRC32
+  set(field(isar0, 20) >= 2, 8);   // ATOMICS
+  set(fp == 1, 9);                 // FPHP
+  set(simd == 1, 10);              // ASIMDHP
+  set(field(isar0, 28) >= 1, 12);  // ASIMDRDM
+  set(field(isar1, 12) >= 1, 13);  // JSCVT
+  set(field(isar1, 16) >= 1, 14);  // FCMA
+  set(field(isar1, 20) >= 1, 15);  // LRCPC
+  set(field(isar1, 0) >= 1, 16);   // DCPOP
+  set(field(isar0, 32) >= 1, 17);  // SHA3
+  set(field(isar0, 36) >= 1, 18);  // SM3
+  set(field(isar0, 40) >= 1, 19);  // SM4
+  set(field(isar0, 44) >= 1, 20);  // ASIMDDP
+  set(field(isar0, 12) >= 2, 21);  // SHA512
+  set(field(isar0, 48) >= 1, 23);  // ASIMDFHM
+  set(field(pfr0, 48) >= 1, 24);   // DIT
+  set(field(mmfr2, 32) >= 1, 25);  // USCAT
+  set(field(isar1, 20) >= 2, 26);  // ILRCPC
+  set(field(isar0, 52) >= 1, 27);  // FLAGM
+  set(field(pfr1, 4) >= 2, 28);    // SSBS
+  set(field(isar1, 36) >= 1, 29);  // SB
   m_cpu_info.hwcap = hwcap;
   uint64_t hwcap2 = 0;
   if (field(isar1, 0) >= 2) {
@@ -237,9 +239,9 @@ Result<void, Error> ArchMachine::read_features(int vcpu_fd) {
   // write-back walks, top byte ignored for EL0 addresses (as Linux), and the
   // output size the CPU offers (at most 48 bits).
   const uint64_t ips = std::min<uint64_t>(field(mmfr0, 0), 5);
-  m_tcr = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (0ull << 14) |  // TTBR0
+  m_tcr = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (0ull << 14) |              // TTBR0
           (16ull << 16) | (1ull << 24) | (1ull << 26) | (3ull << 28) | (2ull << 30) |  // TTBR1
-          (ips << 32) | (1ull << 37);  // TBI0
+          (ips << 32) | (1ull << 37);                                                  // TBI0
   m_features_read = true;
   return {};
 }
@@ -279,9 +281,9 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   TRY(set_reg(vcpu_fd, kSctlrEl1, kSctlr));
   TRY(set_reg(vcpu_fd, kSpEl1, area));
   TRY(set_reg(vcpu_fd, kPstate, kPstateEl1h));
-  TRY(set_reg(vcpu_fd, kPc,
-              kStubBase +
-                  static_cast<uint64_t>(moat_arm64_return_to_user - moat_arm64_stub_start)));
+  TRY(set_reg(
+      vcpu_fd, kPc,
+      kStubBase + static_cast<uint64_t>(moat_arm64_return_to_user - moat_arm64_stub_start)));
 
   ArchVcpu vcpu;
   vcpu.frame = frame;
@@ -328,8 +330,8 @@ Result<uint64_t, Error> ArchMachine::get_special(int vcpu_fd, platform::SpecialR
 }
 
 std::optional<uint32_t> ArchMachine::trap_reason(const kvm_run& run) {
-  if (run.exit_reason != KVM_EXIT_MMIO || !run.mmio.is_write ||
-      run.mmio.phys_addr < kDoorbellGpa || run.mmio.phys_addr > kDoorbellGpa + DOORBELL_SERROR) {
+  if (run.exit_reason != KVM_EXIT_MMIO || !run.mmio.is_write || run.mmio.phys_addr < kDoorbellGpa ||
+      run.mmio.phys_addr > kDoorbellGpa + DOORBELL_SERROR) {
     return std::nullopt;
   }
   return static_cast<uint32_t>(run.mmio.phys_addr - kDoorbellGpa);

@@ -75,7 +75,8 @@ TEST(Arm64PageFormat, UserPages) {
   EXPECT_TRUE(ro & F::kAccessFlag);
   EXPECT_TRUE(ro & F::kNotGlobal);
   EXPECT_EQ(F::prot_of(ro), platform::kProtRead);
-  uint64_t rwx = F::user_entry_bits(platform::kProtRead | platform::kProtWrite | platform::kProtExec);
+  uint64_t rwx =
+      F::user_entry_bits(platform::kProtRead | platform::kProtWrite | platform::kProtExec);
   EXPECT_FALSE(rwx & F::kApReadOnly);
   EXPECT_FALSE(rwx & F::kUserNoExec);
   EXPECT_TRUE(rwx & F::kPrivilegedNoExec);

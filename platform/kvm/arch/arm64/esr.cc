@@ -4,9 +4,15 @@ namespace moat::kvm {
 namespace {
 
 // Fault status codes (ISS[5:0] of instruction and data aborts), by type.
-bool is_translation_fault(uint32_t fsc) { return (fsc & 0x3c) == 0x04; }
-bool is_access_flag_fault(uint32_t fsc) { return (fsc & 0x3c) == 0x08; }
-bool is_permission_fault(uint32_t fsc) { return (fsc & 0x3c) == 0x0c; }
+bool is_translation_fault(uint32_t fsc) {
+  return (fsc & 0x3c) == 0x04;
+}
+bool is_access_flag_fault(uint32_t fsc) {
+  return (fsc & 0x3c) == 0x08;
+}
+bool is_permission_fault(uint32_t fsc) {
+  return (fsc & 0x3c) == 0x0c;
+}
 
 }  // namespace
 

@@ -59,8 +59,8 @@ struct Arm64PageFormat {
 
   // The stub's pages: EL1 only, never executable at EL0.
   static constexpr uint64_t kernel_entry_bits(bool writable, bool executable) {
-    uint64_t bits = kValidBit | kTableOrPage | kAttrNormal | kInnerShareable | kAccessFlag |
-                    kUserNoExec;
+    uint64_t bits =
+        kValidBit | kTableOrPage | kAttrNormal | kInnerShareable | kAccessFlag | kUserNoExec;
     if (!writable) {
       bits |= kApReadOnly;
     }
@@ -71,8 +71,8 @@ struct Arm64PageFormat {
   }
 
   // A device page (the doorbell): EL1 read/write, never executable.
-  static constexpr uint64_t kDeviceEntryBits = kValidBit | kTableOrPage | kAttrDevice |
-                                               kAccessFlag | kUserNoExec | kPrivilegedNoExec;
+  static constexpr uint64_t kDeviceEntryBits =
+      kValidBit | kTableOrPage | kAttrDevice | kAccessFlag | kUserNoExec | kPrivilegedNoExec;
 };
 
 using Arm64PageTable = PageTable<Arm64PageFormat>;

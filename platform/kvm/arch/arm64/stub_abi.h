@@ -4,10 +4,10 @@
 
 /* The trap frame sits at the start of each vCPU's control page; SP_EL1
  * points at it, and the stub addresses it as [sp, #offset]. */
-#define TF_X0 0x000      /* x0..x30 */
+#define TF_X0 0x000 /* x0..x30 */
 #define TF_SP_EL0 0x0f8
-#define TF_PC 0x100      /* ELR_EL1 */
-#define TF_PSTATE 0x108  /* SPSR_EL1 */
+#define TF_PC 0x100     /* ELR_EL1 */
+#define TF_PSTATE 0x108 /* SPSR_EL1 */
 #define TF_ESR 0x110
 #define TF_FAR 0x118
 #define TF_NEW_TTBR0 0x120 /* host -> stub: if non-zero, loaded (and the TLB flushed) on return */
