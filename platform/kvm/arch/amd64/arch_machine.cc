@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "platform/kvm/kvm_fd.h"
+#include "platform/kvm/user_address_space.h"
 
 extern "C" {
 extern const char moat_amd64_stub_start[];
@@ -101,69 +102,9 @@ class MsrList {
   alignas(kvm_msrs) uint64_t m_storage[(sizeof(kvm_msrs) + kMax * sizeof(kvm_msr_entry)) / 8]{};
 };
 
-class Amd64AddressSpace final : public platform::AddressSpace {
- public:
-  Amd64AddressSpace(platform::PhysicalMemory& memory, Amd64PageTable table)
-      : m_memory(memory), m_table(table) {}
-  ~Amd64AddressSpace() override {
-    m_table.destroy_tables(0, Amd64PageTable::kEntries / 2);
-    m_memory.free_page(m_table.root());
-  }
-
-  platform::PhysAddr root() const { return m_table.root(); }
-
-  Result<void> map(uint64_t va, platform::PhysAddr page, uint32_t prot) override {
-    if (va >= kUserAddressEnd || !is_page_aligned(va)) {
-      return Errno::kEFAULT;
-    }
-    if (m_table.leaf(va).has_value()) {
-      bump_generation();
-    }
-    return m_table.map(va, page, Amd64PageFormat::user_entry_bits(prot));
-  }
-
-  void unmap(uint64_t va, uint64_t len,
-             const std::function<void(platform::PhysAddr)>& release) override {
-    if (!clamp(va, len)) {
-      return;
-    }
-    m_table.unmap(va, len, release);
-    bump_generation();
-  }
-
-  void protect(uint64_t va, uint64_t len, uint32_t prot) override {
-    if (!clamp(va, len)) {
-      return;
-    }
-    m_table.protect(va, len, Amd64PageFormat::user_entry_bits(prot));
-    bump_generation();
-  }
-
-  std::optional<platform::Translation> translate(uint64_t va) const override {
-    if (va >= kUserAddressEnd) {
-      return std::nullopt;
-    }
-    auto entry = m_table.leaf(page_round_down(va));
-    if (!entry) {
-      return std::nullopt;
-    }
-    return platform::Translation{*entry & Amd64PageFormat::kAddressMask,
-                                 Amd64PageFormat::prot_of(*entry)};
-  }
-
- private:
-  // Restricts [va, va + len) to the user half; false if nothing is left.
-  static bool clamp(uint64_t va, uint64_t& len) {
-    if (va >= kUserAddressEnd) {
-      return false;
-    }
-    len = std::min(len, kUserAddressEnd - va);
-    return len > 0;
-  }
-
-  platform::PhysicalMemory& m_memory;
-  Amd64PageTable m_table;
-};
+// The user half: below kUserAddressEnd, under the first 256 top-level slots.
+using Amd64AddressSpace =
+    UserAddressSpace<Amd64PageFormat, kUserAddressEnd, Amd64PageTable::kEntries / 2>;
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "platform/kvm/kvm_fd.h"
+#include "platform/kvm/user_address_space.h"
 
 extern "C" {
 extern const char moat_arm64_stub_start[];
@@ -73,61 +74,9 @@ constexpr unsigned field(uint64_t reg, unsigned shift) {
   return (reg >> shift) & 0xf;
 }
 
-class Arm64AddressSpace final : public platform::AddressSpace {
- public:
-  Arm64AddressSpace(platform::PhysicalMemory& memory, Arm64PageTable table)
-      : m_memory(memory), m_table(table) {}
-  ~Arm64AddressSpace() override {
-    m_table.destroy_tables(0, Arm64PageTable::kEntries);
-    m_memory.free_page(m_table.root());
-  }
-
-  platform::PhysAddr root() const { return m_table.root(); }
-
-  Result<void> map(uint64_t va, platform::PhysAddr page, uint32_t prot) override {
-    if (va >= kUserAddressEnd || !is_page_aligned(va)) {
-      return Errno::kEFAULT;
-    }
-    if (m_table.leaf(va).has_value()) {
-      bump_generation();
-    }
-    return m_table.map(va, page, Arm64PageFormat::user_entry_bits(prot));
-  }
-
-  void unmap(uint64_t va, uint64_t len,
-             const std::function<void(platform::PhysAddr)>& release) override {
-    if (va >= kUserAddressEnd) {
-      return;
-    }
-    m_table.unmap(va, std::min(len, kUserAddressEnd - va), release);
-    bump_generation();
-  }
-
-  void protect(uint64_t va, uint64_t len, uint32_t prot) override {
-    if (va >= kUserAddressEnd) {
-      return;
-    }
-    m_table.protect(va, std::min(len, kUserAddressEnd - va),
-                    Arm64PageFormat::user_entry_bits(prot));
-    bump_generation();
-  }
-
-  std::optional<platform::Translation> translate(uint64_t va) const override {
-    if (va >= kUserAddressEnd) {
-      return std::nullopt;
-    }
-    auto entry = m_table.leaf(page_round_down(va));
-    if (!entry) {
-      return std::nullopt;
-    }
-    return platform::Translation{*entry & Arm64PageFormat::kAddressMask,
-                                 Arm64PageFormat::prot_of(*entry)};
-  }
-
- private:
-  platform::PhysicalMemory& m_memory;
-  Arm64PageTable m_table;
-};
+// The user half: below kUserAddressEnd, under the first 512 top-level slots.
+using Arm64AddressSpace =
+    UserAddressSpace<Arm64PageFormat, kUserAddressEnd, Arm64PageTable::kEntries>;
 
 }  // namespace
 

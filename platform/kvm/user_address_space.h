@@ -1,0 +1,82 @@
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "base/bits.h"
+#include "platform/kvm/page_table.h"
+#include "platform/platform.h"
+
+namespace moat::kvm {
+
+// A guest's user half over PageTable<Format>: addresses below kUserEnd,
+// whose tables hang off the first kUserSlots top-level slots. The same for
+// every architecture; the stub's half is set up by the arch code.
+template <typename Format, uint64_t kUserEnd, unsigned kUserSlots>
+class UserAddressSpace final : public platform::AddressSpace {
+ public:
+  UserAddressSpace(platform::PhysicalMemory& memory, PageTable<Format> table)
+      : m_memory(memory), m_table(table) {}
+  ~UserAddressSpace() override {
+    m_table.destroy_tables(0, kUserSlots);
+    m_memory.free_page(m_table.root());
+  }
+
+  PageTable<Format>& table() { return m_table; }
+  platform::PhysAddr root() const { return m_table.root(); }
+
+  Result<void> map(uint64_t va, platform::PhysAddr page, uint32_t prot) override {
+    if (va >= kUserEnd || !is_page_aligned(va)) {
+      return Errno::kEFAULT;
+    }
+    if (m_table.leaf(va).has_value()) {
+      bump_generation();  // a replaced entry may be cached
+    }
+    return m_table.map(va, page, Format::user_entry_bits(prot));
+  }
+
+  void unmap(uint64_t va, uint64_t len,
+             const std::function<void(platform::PhysAddr)>& release) override {
+    if (!clamp(va, len)) {
+      return;
+    }
+    m_table.unmap(va, len, release);
+    bump_generation();
+  }
+
+  void protect(uint64_t va, uint64_t len, uint32_t prot) override {
+    if (!clamp(va, len)) {
+      return;
+    }
+    m_table.protect(va, len, Format::user_entry_bits(prot));
+    bump_generation();
+  }
+
+  std::optional<platform::Translation> translate(uint64_t va) const override {
+    if (va >= kUserEnd) {
+      return std::nullopt;
+    }
+    auto entry = m_table.leaf(page_round_down(va));
+    if (!entry) {
+      return std::nullopt;
+    }
+    return platform::Translation{*entry & Format::kAddressMask, Format::prot_of(*entry)};
+  }
+
+ private:
+  // Restricts [va, va + len) to the user half; false if nothing is left.
+  static bool clamp(uint64_t va, uint64_t& len) {
+    if (va >= kUserEnd) {
+      return false;
+    }
+    len = std::min(len, kUserEnd - va);
+    return len > 0;
+  }
+
+  platform::PhysicalMemory& m_memory;
+  PageTable<Format> m_table;
+};
+
+}  // namespace moat::kvm
