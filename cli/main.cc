@@ -21,6 +21,7 @@
 #include "loader/elf.h"
 #include "platform/kvm/kvm_machine.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/strace/tracer.h"
 
 extern char** environ;
 
@@ -39,6 +40,10 @@ Examples:
   moat run -- /bin/hello                 run a static program
   moat run -e LANG=C --clear-env -- ./app --flag value
   moat run --log-level=error -- ./app    hide warnings such as unsupported syscalls
+  moat run --strace -- ./app             print every syscall as strace would
+  moat trace -f -tt -o app.trace -- ./app
+  moat trace -e trace=%file,write -s 128 -- ./app
+  moat trace -c -- ./app                 count calls, errors and time per syscall
 
 Exit status: the program's own; 128+N if signal N killed it; 125 if moat
 itself failed; 126 if the program cannot be executed (not an ELF file, wrong
@@ -51,10 +56,49 @@ struct RunOptions {
   std::string memory = "2G";
   bool no_aslr = false;
   std::vector<std::string> command;
+  // Trace mode: `moat run --strace`, or `moat trace` with strace's options.
+  bool strace = false;
+  sentry::strace::TraceOptions trace;
+  int timestamps = 0;                    // how many -t
+  std::vector<std::string> expressions;  // -e
+  std::vector<std::string> trace_sets;   // --trace
+  bool successful_only = false;
+  bool failed_only = false;
+  bool summary_only = false;
+  bool summary_too = false;
 };
 
 void fail_line(const std::string& message) {
   std::fprintf(stderr, "moat: %s\n", message.c_str());
+}
+
+// Turns `moat trace`'s strace-style options into TraceOptions.
+bool finish_trace_options(RunOptions& options) {
+  auto& trace = options.trace;
+  trace.timestamps = options.timestamps >= 3   ? sentry::strace::Timestamps::kEpochMicros
+                     : options.timestamps == 2 ? sentry::strace::Timestamps::kMicros
+                     : options.timestamps == 1 ? sentry::strace::Timestamps::kSeconds
+                                               : sentry::strace::Timestamps::kNone;
+  if (options.successful_only && options.failed_only) {
+    fail_line("trace: -z and -Z exclude each other");
+    return false;
+  }
+  trace.result_filter = options.successful_only ? sentry::strace::ResultFilter::kSuccessful
+                        : options.failed_only   ? sentry::strace::ResultFilter::kFailed
+                                                : sentry::strace::ResultFilter::kAll;
+  trace.summary = options.summary_too    ? sentry::strace::Summary::kAlso
+                  : options.summary_only ? sentry::strace::Summary::kOnly
+                                         : sentry::strace::Summary::kNone;
+  for (const auto& set : options.trace_sets) {
+    options.expressions.push_back("trace=" + set);
+  }
+  for (const auto& expression : options.expressions) {
+    if (auto applied = sentry::strace::apply_expression(expression, trace); !applied) {
+      fail_line("trace: " + applied.error().message);
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string signal_name(int signo) {
@@ -131,8 +175,19 @@ int run(const RunOptions& options) {
     return kvm_failure(machine.error());
   }
 
+  std::unique_ptr<sentry::strace::Tracer> tracer;
+  if (options.strace) {
+    auto created = sentry::strace::Tracer::create(options.trace);
+    if (!created) {
+      fail_line(created.error().message);
+      return kExitMoatError;
+    }
+    tracer = std::move(*created);
+  }
+
   sentry::KernelOptions kernel_options;
   kernel_options.randomize_layout = !options.no_aslr;
+  kernel_options.tracer = tracer.get();
   sentry::Kernel kernel(**machine, kernel_options);
 
   sentry::ExecSpec spec;
@@ -183,23 +238,58 @@ int main(int argc, char** argv) {
 
   RunOptions options;
   auto* run_cmd = app.add_subcommand("run", "Run PROGRAM with ARGS inside a sandbox");
-  run_cmd
-      ->add_option("--log-level", options.log_level,
-                   "moat's own log: off, error, warn, info, debug, trace")
+  auto* trace_cmd = app.add_subcommand(
+      "trace",
+      "Run PROGRAM as `moat run` does and print its syscalls, signals and exit as strace does "
+      "(strace's options; moat's own long options as for run)");
+  for (CLI::App* cmd : {run_cmd, trace_cmd}) {
+    const bool is_trace = cmd == trace_cmd;
+    cmd->add_option("--log-level", options.log_level,
+                    "moat's own log: off, error, warn, info, debug, trace")
+        ->capture_default_str();
+    // In `moat trace`, -e is strace's expression.
+    cmd->add_option(is_trace ? "--env" : "-e,--env", options.env,
+                    "Set NAME=VALUE in the program's environment");
+    cmd->add_flag("--clear-env", options.clear_env,
+                  "Start from an empty environment instead of moat's own");
+    cmd->add_option("-m,--memory", options.memory, "Guest memory limit (e.g. 512M, 2G)")
+        ->capture_default_str();
+    cmd->add_flag("--no-aslr", options.no_aslr, "Disable address-space layout randomization");
+    cmd->add_option("program", options.command, "PROGRAM [ARGS...]")->required();
+  }
+  run_cmd->add_flag("--strace", options.strace,
+                    "Print every syscall to stderr as strace does (see `moat trace` for options)");
+  trace_cmd->add_option("-o,--output", options.trace.output_path,
+                        "Write the trace to FILE instead of stderr");
+  trace_cmd->add_flag("-t", options.timestamps,
+                      "Prefix lines with the time of day; -tt adds microseconds, -ttt prints "
+                      "seconds since the epoch");
+  trace_cmd->add_flag("-T", options.trace.durations, "Show the time spent in each syscall");
+  trace_cmd->add_flag("-f", options.trace.follow_forks,
+                      "Accepted for strace's sake: moat always follows every task (with -o, "
+                      "lines then carry the pid, as strace's do)");
+  trace_cmd->add_option("-e", options.expressions,
+                        "trace=SET (names, %file, %desc, %memory, %process, %signal, "
+                        "%network, %ipc, %creds, %clock, /regex, !SET), status=failed|successful");
+  trace_cmd->add_option("--trace", options.trace_sets, "Same as -e trace=SET");
+  trace_cmd->add_flag("-z,--successful-only", options.successful_only,
+                      "Print only syscalls that succeeded");
+  trace_cmd->add_flag("-Z,--failed-only", options.failed_only, "Print only syscalls that failed");
+  trace_cmd
+      ->add_option("-s,--string-limit", options.trace.string_limit,
+                   "Print at most N bytes of each string (default 32)")
       ->capture_default_str();
-  run_cmd->add_option("-e,--env", options.env, "Set NAME=VALUE in the program's environment");
-  run_cmd->add_flag("--clear-env", options.clear_env,
-                    "Start from an empty environment instead of moat's own");
-  run_cmd->add_option("-m,--memory", options.memory, "Guest memory limit (e.g. 512M, 2G)")
-      ->capture_default_str();
-  run_cmd->add_flag("--no-aslr", options.no_aslr, "Disable address-space layout randomization");
-  run_cmd->add_option("program", options.command, "PROGRAM [ARGS...]")->required();
+  trace_cmd->add_flag("-c,--summary-only", options.summary_only,
+                      "Print a table of calls, errors and time per syscall instead of the trace");
+  trace_cmd->add_flag("-C,--summary", options.summary_too, "Print the trace and then the table");
 
   // Everything from PROGRAM on belongs to the program, exactly as given, so
   // split the command line there before CLI11 sees it.
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> program_args;
-  auto run_at = std::find(args.begin(), args.end(), "run");
+  auto run_at = std::find_if(args.begin(), args.end(),
+                             [](const std::string& a) { return a == "run" || a == "trace"; });
+  CLI::App* cmd = run_at != args.end() && *run_at == "trace" ? trace_cmd : run_cmd;
   if (run_at != args.end()) {
     auto it = std::next(run_at);
     while (it != args.end()) {
@@ -211,7 +301,7 @@ int main(int argc, char** argv) {
       }
       if (arg.size() > 1 && arg[0] == '-') {
         const std::string name = arg.substr(0, arg.find('='));
-        const CLI::Option* opt = run_cmd->get_option_no_throw(name);
+        const CLI::Option* opt = cmd->get_option_no_throw(name);
         bool takes_value = opt != nullptr && opt->get_items_expected_min() > 0;
         bool attached =
             arg.find('=') != std::string::npos || (arg.size() > 2 && arg[1] != '-');  // -eFOO=bar
@@ -238,6 +328,12 @@ int main(int argc, char** argv) {
   }
   if (!program_args.empty()) {
     options.command = program_args;
+  }
+  if (trace_cmd->parsed()) {
+    options.strace = true;
+    if (!finish_trace_options(options)) {
+      return kExitMoatError;
+    }
   }
   return run(options);
 }

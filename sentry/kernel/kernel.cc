@@ -13,6 +13,8 @@
 #include "sentry/fs/host/host_file.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memory_manager.h"
+#include "sentry/strace/mm_reader.h"
+#include "sentry/strace/tracer.h"
 
 namespace moat::sentry {
 namespace {
@@ -140,9 +142,20 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   auto group = std::make_shared<ThreadGroup>(1, 0);
   Task task(*this, 1, group, mm, fds, std::move(vcpu));
   task.set_exe_path(spec.guest_path);
+  strace::Tracer* tracer = m_options.tracer;
+  if (tracer != nullptr) {
+    tracer->task_started(task.tid());
+    tracer->initial_exec(task.tid(), spec.guest_path, stack->argv, stack->envp,
+                         strace::MmReader(*mm));
+  }
   TRY(task.run());
-  auto status = group->exit_status();
-  return status ? *status : ExitStatus::exited(0);
+  const ExitStatus status = group->exit_status().value_or(ExitStatus::exited(0));
+  if (tracer != nullptr) {
+    tracer->process_exited(task.tid(), status.signaled, status.code);
+    tracer->task_ended(task.tid());
+    tracer->finish();
+  }
+  return status;
 }
 
 }  // namespace moat::sentry

@@ -17,10 +17,14 @@
 namespace moat::sentry {
 
 class Task;
+namespace strace {
+class Tracer;
+}
 
 struct KernelOptions {
   bool randomize_layout = true;  // ASLR, as Linux's randomize_va_space = 2
   std::string hostname = "moat";
+  strace::Tracer* tracer = nullptr;  // trace mode; not owned
 };
 
 // The program the first process runs.
@@ -46,6 +50,8 @@ class Kernel {
   platform::Machine& machine() { return m_machine; }
   const KernelOptions& options() const { return m_options; }
   const platform::CpuInfo& cpu_info() const { return m_cpu_info; }
+  // Trace mode's tracer, or nullptr when tracing is off.
+  strace::Tracer* tracer() const { return m_options.tracer; }
 
   uint32_t uid() const { return m_uid; }
   uint32_t gid() const { return m_gid; }

@@ -61,6 +61,9 @@ void Task::handle_page_fault(const platform::Trap& trap) {
 }
 
 void Task::force_fault_signal(const FaultSignal& signal) {
+  if (strace::Tracer* tracer = m_kernel.tracer()) {
+    tracer->signal_delivered(m_tid, signal.signo, signal.code, signal.address);
+  }
   // FIXME: signal handlers arrive with the signals issue; until then every
   // fault takes the default action, which for these signals ends the process.
   ExitStatus status = ExitStatus::killed(signal.signo);

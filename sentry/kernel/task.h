@@ -8,6 +8,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
+#include "sentry/strace/tracer.h"
 #include "sentry/vfs/fd_table.h"
 
 namespace moat::sentry {
@@ -39,6 +40,11 @@ class Task {
   // The guest's path of the running program (/proc/self/exe).
   const std::string& exe_path() const { return m_exe_path; }
   void set_exe_path(std::string path) { m_exe_path = std::move(path); }
+
+  // True once the thread has exited or its process is ending.
+  bool exiting() const { return should_stop(); }
+  // Trace mode's record of the call in progress.
+  strace::CallState& trace_call() { return m_trace_call; }
 
   // Runs the thread until it exits. Returns an error only if moat itself
   // failed (the platform refused to run the vCPU).
@@ -74,6 +80,7 @@ class Task {
   std::unique_ptr<platform::Vcpu> m_vcpu;
   std::string m_exe_path;
   bool m_exited = false;
+  strace::CallState m_trace_call;
 };
 
 }  // namespace moat::sentry

@@ -5,6 +5,8 @@
 #include "arch_abi.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/strace/mm_reader.h"
+#include "sentry/strace/tracer.h"
 #include "sentry/syscalls/invoke.h"
 
 namespace moat::sentry {
@@ -21,8 +23,8 @@ constexpr SupportStatus kPartial = SupportStatus::kPartial;
 const SyscallInfo kTable[] = {
 #define SYSCALL(name, amd64, arm64, status, handler, ...) \
   {#name, amd64, arm64, status, &invoke<&handler>, MOAT_ARGS(__VA_ARGS__)},
-#define UNSUPPORTED(name, amd64, arm64) \
-  {#name, amd64, arm64, SupportStatus::kUnsupported, nullptr, {}, 0},
+#define UNSUPPORTED(name, amd64, arm64, ...) \
+  {#name, amd64, arm64, SupportStatus::kUnsupported, nullptr, MOAT_ARGS(__VA_ARGS__)},
 #include "sentry/syscalls/syscalls.def"
 #undef SYSCALL
 #undef UNSUPPORTED
@@ -67,18 +69,44 @@ std::string_view status_name(SupportStatus status) {
   return "?";
 }
 
+namespace {
+
+uint64_t run_syscall(Task& task, uint64_t number, const SyscallInfo* info,
+                     const SyscallArgs& args) {
+  if (info != nullptr && info->handler != nullptr) [[likely]] {
+    return info->handler(task, args);
+  }
+  task.kernel().note_unsupported_syscall(number, info != nullptr ? info->name.data() : nullptr);
+  return static_cast<uint64_t>(-static_cast<int64_t>(ENOSYS));
+}
+
+// The syscall path with trace mode on: the same call between the tracer's
+// entry and exit hooks.
+[[gnu::noinline]] void dispatch_traced(Task& task, strace::Tracer& tracer, uint64_t number,
+                                       const SyscallInfo* info) {
+  const SyscallArgs args = arch::syscall_args(task.regs());
+  const strace::MmReader memory(task.mm());
+  tracer.syscall_entry(task.tid(), task.trace_call(), number, info, args, memory);
+  const uint64_t ret = run_syscall(task, number, info, args);
+  if (task.exiting()) {
+    tracer.syscall_no_return(task.tid(), task.trace_call());
+    return;
+  }
+  arch::set_syscall_return(task.regs(), ret);
+  tracer.syscall_exit(task.tid(), task.trace_call(), ret, memory);
+}
+
+}  // namespace
+
 void dispatch_syscall(Task& task) {
   auto& regs = task.regs();
   const uint64_t number = arch::syscall_number(regs);
   const SyscallInfo* info = find_syscall(number);
-  uint64_t ret;
-  if (info != nullptr && info->handler != nullptr) [[likely]] {
-    ret = info->handler(task, arch::syscall_args(regs));
-  } else {
-    task.kernel().note_unsupported_syscall(number, info != nullptr ? info->name.data() : nullptr);
-    ret = static_cast<uint64_t>(-static_cast<int64_t>(ENOSYS));
+  if (strace::Tracer* tracer = task.kernel().tracer()) [[unlikely]] {
+    dispatch_traced(task, *tracer, number, info);
+    return;
   }
-  arch::set_syscall_return(regs, ret);
+  arch::set_syscall_return(regs, run_syscall(task, number, info, arch::syscall_args(regs)));
 }
 
 }  // namespace moat::sentry

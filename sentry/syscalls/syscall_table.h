@@ -11,37 +11,99 @@ class Task;
 
 enum class SupportStatus : uint8_t { kSupported, kPartial, kUnsupported };
 
-// How trace mode decodes an argument. Names are used bare in syscalls.def.
+// How trace mode decodes an argument (sentry/strace). Names are used bare in
+// syscalls.def. Kinds marked "out" are printed when the call returns, as
+// strace does; a kind marked "+len"/"+count" takes its length from the next
+// argument.
 namespace arg {
 enum ArgKind : uint8_t {
   None,
-  Int,
-  UInt,
-  Hex,
-  Ptr,
+  // plain values
+  Int,   // signed decimal (low 32 bits)
+  Long,  // signed decimal (64 bits)
+  UInt,  // unsigned decimal (low 32 bits)
+  Hex,   // 0x-prefixed hex
+  Ptr,   // NULL or hex address
   Fd,
-  AtFd,
+  AtFd,  // AT_FDCWD or an fd
   Pid,
+  Id,    // uid/gid: -1 printed as -1
+  Size,  // unsigned decimal (64 bits)
+  Off,   // signed decimal (64 bits)
+  Mode,  // octal
+  // strings and buffers
   Path,
-  InBuf,
-  OutBuf,
-  Size,
-  IovecIn,
-  IovecOut,
-  IoctlCmd,
-  StatOut,
+  Str,        // NUL-terminated, limited by -s
+  InBuf,      // +len: bytes the call reads (write)
+  OutBuf,     // out, +len: bytes the call writes, as many as it returns (read)
+  RandomBuf,  // out, +len: as OutBuf, printed in hex (getrandom)
+  IovecIn,    // +count
+  IovecOut,   // out, +count
+  StrArray,   // execve argv
+  EnvArray,   // execve envp: address and /* N vars */
+  // flag sets and symbolic values
+  OpenFlags,
   AtFlags,
+  AccessMode,
+  Whence,
   Prot,
   MmapFlags,
-  UtsnameOut,
+  MremapFlags,
+  MadviseAdvice,
+  MsyncFlags,
+  CloneFlags,
+  Signal,
+  SigprocmaskHow,
+  WaitOptions,
+  IdType,
+  FutexOp,
+  ClockId,
   Resource,
-  RlimitIn,
-  RlimitOut,
+  RusageWho,
   GetrandomFlags,
   ArchPrctlCode,
-  ClockId,
-  TimespecOut,
-  TimevalOut,
+  PrctlOption,
+  IoctlCmd,
+  FcntlCmd,
+  FcntlArg,  // decoded by the previous argument (F_SETFD, F_SETFL, F_DUPFD...)
+  PipeFlags,
+  EfdFlags,
+  EpollCreateFlags,
+  EpollCtlOp,
+  TimerfdFlags,
+  Dup3Flags,
+  SockDomain,
+  SockType,
+  SockProtocol,  // decoded by the domain argument
+  MsgFlags,
+  ShutdownHow,
+  SockoptLevel,
+  SockoptName,  // decoded by the level argument
+  // structures
+  StatOut,  // out
+  TimespecIn,
+  TimespecOut,  // out
+  TimevalOut,   // out
+  RlimitIn,
+  RlimitOut,   // out
+  UtsnameOut,  // out
+  RusageOut,   // out
+  IntOut,      // out: [N] (getresuid's pointers, socklen_t*)
+  FdPairOut,   // out: [3, 4] (pipe2, socketpair)
+  SigsetIn,    // +size
+  SigsetOut,   // out, +size
+  SigactionIn,
+  SigactionOut,   // out
+  WaitStatusOut,  // out
+  PollfdArray,    // +count; revents on exit
+  EpollEventIn,
+  EpollEventsOut,  // out, +count (epoll_wait's maxevents): as many as it returns
+  SockaddrIn,      // +len
+  SockaddrOut,     // out, then the next argument is its SockLenInOut
+  SockLenInOut,    // out: [112 => 16]
+  MsghdrIn,
+  MsghdrOut,  // out
+  IoctlArg,   // decoded by the command argument
 };
 }  // namespace arg
 using arg::ArgKind;
