@@ -13,6 +13,8 @@ packages=(
   build-essential cmake ninja-build pkg-config linux-libc-dev
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev
   musl-tools clang-format
+  # Trace mode's golden tests compare `moat trace` with strace.
+  strace
   # The arm64 cross build: toolchain, arm64 libraries (multiarch), musl for
   # arm64 guest programs, and qemu user mode to run arm64 unit tests here.
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu

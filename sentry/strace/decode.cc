@@ -67,6 +67,7 @@ bool is_output(const CallText& call, unsigned i) {
     case StatOut:
     case TimespecOut:
     case TimevalOut:
+    case TimeOut:
     case RlimitOut:
     case UtsnameOut:
     case RusageOut:
@@ -149,6 +150,9 @@ std::optional<std::string> format_arg(const CallText& call, unsigned i, bool at_
                                       const GuestReader& mem, const FormatOptions& opts) {
   const uint64_t v = call.args[i];
   if (at_exit && is_error_return(ret) && is_output(call, i)) {
+    if (call.info->args[i] == IovecOut) {
+      return format_iovec_addresses(mem, v, next(call, i), opts);
+    }
     return format_address(v);
   }
   switch (call.info->args[i]) {
@@ -282,6 +286,8 @@ std::optional<std::string> format_arg(const CallText& call, unsigned i, bool at_
       return format_timespec(mem, v);
     case TimevalOut:
       return format_timeval(mem, v);
+    case TimeOut:
+      return format_time_ptr(mem, v);
     case RlimitIn:
     case RlimitOut:
       return format_rlimit(mem, v);
@@ -427,6 +433,9 @@ std::string format_return(const CallText& call, uint64_t ret) {
   const std::string_view name = call.info->name;
   if (name == "mmap" || name == "brk" || name == "mremap" || name == "shmat") {
     return hex(ret);
+  }
+  if (name == "time") {
+    return format_time_result(static_cast<int64_t>(ret));
   }
   if (name == "fcntl" && call.args[1] == F_GETFL) {
     return fmt::format("{} (flags {})", hex(ret), format_open_flags(ret));

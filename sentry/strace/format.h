@@ -80,8 +80,8 @@ std::string format_mmap_flags(uint64_t flags);    // MAP_PRIVATE|MAP_ANONYMOUS
 std::string format_mremap_flags(uint64_t flags);  // MREMAP_MAYMOVE
 std::string format_madvise(uint64_t advice);      // MADV_DONTNEED
 std::string format_msync_flags(uint64_t flags);   // MS_SYNC
-std::string format_clone_flags(
-    uint64_t flags);  // CLONE_VM|CLONE_FS|...|SIGCHLD (low byte = signal)
+// CLONE_VM|CLONE_FS|...|SIGCHLD: the low byte is the exit signal.
+std::string format_clone_flags(uint64_t flags);
 std::string format_socket_domain(uint64_t domain);                       // AF_INET
 std::string format_socket_type(uint64_t type);                           // SOCK_STREAM|SOCK_CLOEXEC
 std::string format_socket_protocol(uint64_t domain, uint64_t protocol);  // IPPROTO_TCP, 0
@@ -98,7 +98,7 @@ std::string format_pipe_flags(uint64_t flags);                   // O_CLOEXEC|O_
 std::string format_fcntl_cmd(uint64_t cmd);                      // F_GETFL, F_DUPFD_CLOEXEC
 std::string format_fd_flags(uint64_t flags);                     // FD_CLOEXEC (F_SETFD's argument)
 std::string format_ioctl_cmd(uint64_t cmd);        // TCGETS, FIONREAD, FIONBIO, SIOCGIFCONF, 0x1234
-std::string format_signal(uint64_t signo);         // SIGSEGV, SIGRTMIN+2, 0 for 0
+std::string format_signal(uint64_t signo);         // SIGSEGV, SIGRT_2, 0 for 0
 std::string format_sigset(uint64_t mask);          // [INT TERM], ~[KILL STOP], []
 std::string format_sigprocmask_how(uint64_t how);  // SIG_BLOCK
 std::string format_sa_flags(uint64_t flags);       // SA_RESTORER|SA_RESTART
@@ -129,6 +129,10 @@ std::string signal_name(int signo);
 
 std::string format_timespec(const GuestReader& mem, uint64_t addr);  // {tv_sec=1, tv_nsec=5}
 std::string format_timeval(const GuestReader& mem, uint64_t addr);   // {tv_sec=1, tv_usec=5}
+// time(2)'s result and its output argument: `1795801336 (2026-11-27T17:42:16+0000)`
+// and `[1795801336 /* 2026-11-27T17:42:16+0000 */]`, in local time as strace.
+std::string format_time_result(int64_t seconds);
+std::string format_time_ptr(const GuestReader& mem, uint64_t addr);
 // Abbreviated as strace prints by default:
 // {st_mode=S_IFREG|0644, st_size=12, ...}; for devices st_rdev=makedev(0x88, 0x1).
 std::string format_stat(const GuestReader& mem, uint64_t addr);
@@ -146,8 +150,12 @@ std::string format_fd_pair(const GuestReader& mem, uint64_t addr);  // [3, 4] (p
 // bytes shown across all elements (the return value for reads).
 std::string format_iovec(const GuestReader& mem, uint64_t addr, uint64_t count, uint64_t data_len,
                          const FormatOptions& opts);
+// The same array with each iov_base as an address: what strace shows for a
+// readv that failed.
+std::string format_iovec_addresses(const GuestReader& mem, uint64_t addr, uint64_t count,
+                                   const FormatOptions& opts);
 // poll/ppoll: [{fd=3, events=POLLIN}]; with `revents` on exit:
-// [{fd=3, revents=POLLIN}] (only entries with events set, as strace does).
+// [{fd=3, revents=POLLIN}] (only entries with revents set, as strace does).
 std::string format_pollfds(const GuestReader& mem, uint64_t addr, uint64_t count);
 std::string format_pollfds_revents(const GuestReader& mem, uint64_t addr, uint64_t count);
 std::string format_sigset_at(const GuestReader& mem, uint64_t addr, uint64_t size);

@@ -532,33 +532,61 @@ namespace {
 // the kernel's default.
 constexpr size_t kOptmemMax = 20480;
 
+// `[e0, e1, ...]` over `len` bytes of `T`s, at most strace's default -s of
+// them (strace's print_local_array).
+template <typename T>
+std::string local_array(const char* data, size_t len, const auto& print) {
+  std::string out = "[";
+  for (size_t i = 0; i < len / sizeof(T); ++i) {
+    if (i != 0) {
+      out += ", ";
+    }
+    if (i >= FormatOptions{}.string_limit) {
+      out += "...";
+      break;
+    }
+    T value;
+    std::memcpy(&value, data + i * sizeof(T), sizeof(T));
+    out += print(value);
+  }
+  return out + "]";
+}
+
+// `, cmsg_data=...` for the messages strace decodes, else nothing.
 std::string cmsg_data(int level, int type, const char* data, size_t len) {
-  if (level != SOL_SOCKET) {
+  const auto decimal = [](auto v) { return std::to_string(v); };
+  if (level == SOL_SOCKET) {
+    if (type == SCM_RIGHTS && len >= sizeof(int)) {
+      return ", cmsg_data=" + local_array<int32_t>(data, len, decimal);
+    }
+    if (type == SCM_CREDENTIALS && len >= sizeof(ucred)) {
+      ucred cred;
+      std::memcpy(&cred, data, sizeof(cred));
+      return fmt::format(", cmsg_data={{pid={}, uid={}, gid={}}}", cred.pid, cred.uid, cred.gid);
+    }
+    // FIXME: strace also decodes SCM_SECURITY and the timestamp messages.
     return "";
   }
-  if (type == SCM_RIGHTS && len >= sizeof(int)) {
-    std::string out = ", cmsg_data=[";
-    const size_t count = len / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, data + i * sizeof(int), sizeof(fd));
-      if (i != 0) {
-        out += ", ";
-      }
-      if (i >= FormatOptions{}.string_limit) {
-        out += "...";
+  if (level == SOL_IP) {
+    switch (type) {
+      case IP_TTL:
+      case IP_CHECKSUM:
+        if (len >= sizeof(uint32_t)) {
+          return ", cmsg_data=" + local_array<uint32_t>(data, len, decimal);
+        }
         break;
-      }
-      out += std::to_string(fd);
+      case IP_TOS:
+      case IP_RECVOPTS:
+      case IP_RETOPTS:
+        if (len >= 1) {
+          return ", cmsg_data=" + local_array<uint8_t>(data, len, [](uint8_t v) { return hex(v); });
+        }
+        break;
+      default:
+        // FIXME: strace also decodes IP_PKTINFO, IP_RECVERR and IP_ORIGDSTADDR.
+        break;
     }
-    return out + "]";
   }
-  if (type == SCM_CREDENTIALS && len >= sizeof(ucred)) {
-    ucred cred;
-    std::memcpy(&cred, data, sizeof(cred));
-    return fmt::format(", cmsg_data={{pid={}, uid={}, gid={}}}", cred.pid, cred.uid, cred.gid);
-  }
-  // FIXME: strace also decodes SCM_SECURITY and the timestamp messages.
   return "";
 }
 

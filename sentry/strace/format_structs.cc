@@ -270,6 +270,46 @@ std::string format_iovec(const GuestReader& mem, uint64_t addr, uint64_t count, 
       });
 }
 
+std::string format_iovec_addresses(const GuestReader& mem, uint64_t addr, uint64_t count,
+                                   const FormatOptions& opts) {
+  struct GuestIovec {
+    uint64_t base;
+    uint64_t len;
+  };
+  return detail::format_array(
+      mem, addr, count, sizeof(GuestIovec), opts.string_limit, [&](const unsigned char* bytes) {
+        GuestIovec iov;
+        std::memcpy(&iov, bytes, sizeof(iov));
+        return fmt::format("{{iov_base={}, iov_len={}}}", format_address(iov.base), iov.len);
+      });
+}
+
+namespace {
+
+std::string time_of(int64_t seconds) {
+  const auto t = static_cast<time_t>(seconds);
+  tm local{};
+  char text[64];
+  if (localtime_r(&t, &local) == nullptr || strftime(text, sizeof(text), "%FT%T%z", &local) == 0) {
+    return "";
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string format_time_result(int64_t seconds) {
+  return fmt::format("{} ({})", seconds, time_of(seconds));
+}
+
+std::string format_time_ptr(const GuestReader& mem, uint64_t addr) {
+  int64_t seconds;
+  if (addr == 0 || !mem.read(addr, &seconds, sizeof(seconds))) {
+    return format_address(addr);
+  }
+  return fmt::format("[{} /* {} */]", seconds, time_of(seconds));
+}
+
 std::string format_pollfds(const GuestReader& mem, uint64_t addr, uint64_t count) {
   return detail::format_array(mem, addr, count, sizeof(pollfd), FormatOptions{}.string_limit,
                               [](const unsigned char* bytes) {

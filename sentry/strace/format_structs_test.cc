@@ -624,6 +624,48 @@ TEST_F(FormatMsghdr, RecvmsgWithCredentials) {
             R"(msg_controllen=32, msg_flags=0})");
 }
 
+TEST_F(FormatMsghdr, SeveralControlMessages) {
+  // Two messages, an unknown level's included, then 8 bytes too few for a
+  // header: sendmsg(3, {..., msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET,
+  //   cmsg_type=SCM_RIGHTS, cmsg_data=[1]}, {cmsg_len=16, cmsg_level=0x3e7 /* SOL_??? */,
+  //   cmsg_type=0x7}, ... /* 0x7ffeac8eee38 */], msg_controllen=48, msg_flags=0}, 0).
+  mem.put(kBase + 0x400, std::string(48, '\0'));
+  mem.put_object(kBase + 0x400, Cmsg{20, SOL_SOCKET, SCM_RIGHTS});
+  mem.put_object(kBase + 0x410, int32_t{1});
+  mem.put_object(kBase + 0x418, Cmsg{16, 999, 7});
+  mem.put_object(kBase, Msghdr{0, 0, kBase + 0x200, 1, kBase + 0x400, 48, 0});
+  EXPECT_EQ(format_msghdr(mem, kBase, UINT64_MAX, opts),
+            R"({msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], )"
+            R"(msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, )"
+            R"(cmsg_type=SCM_RIGHTS, cmsg_data=[1]}, {cmsg_len=16, )"
+            R"(cmsg_level=0x3e7 /* SOL_??? */, cmsg_type=0x7}, ... /* 0x7ffd0428 */], )"
+            R"(msg_controllen=48, msg_flags=0})");
+}
+
+TEST_F(FormatMsghdr, OddControlMessages) {
+  // cmsg_len past the buffer: no data decoded. sendmsg(3, {..., msg_control=[{cmsg_len=100,
+  //   cmsg_level=SOL_SOCKET, cmsg_type=SCM_CREDENTIALS}], msg_controllen=24, ...}, 0).
+  mem.put(kBase + 0x400, std::string(24, '\0'));
+  mem.put_object(kBase + 0x400, Cmsg{100, SOL_SOCKET, SCM_CREDENTIALS});
+  mem.put_object(kBase, Msghdr{0, 0, kBase + 0x200, 1, kBase + 0x400, 24, 0});
+  EXPECT_EQ(format_msghdr(mem, kBase, UINT64_MAX, opts),
+            R"({msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], )"
+            R"(msg_iovlen=1, msg_control=[{cmsg_len=100, cmsg_level=SOL_SOCKET, )"
+            R"(cmsg_type=SCM_CREDENTIALS}], msg_controllen=24, msg_flags=0})");
+  // Less than a header: the address. msg_control=0x7ffeac8eee10, msg_controllen=8.
+  mem.put_object(kBase, Msghdr{0, 0, kBase + 0x200, 1, kBase + 0x400, 8, 0});
+  EXPECT_EQ(format_msghdr(mem, kBase, UINT64_MAX, opts),
+            R"({msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], )"
+            R"(msg_iovlen=1, msg_control=0x7ffd0400, msg_controllen=8, msg_flags=0})");
+  // msg_control=[{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_TTL, cmsg_data=[0]}].
+  mem.put_object(kBase + 0x400, Cmsg{20, SOL_IP, IP_TTL});
+  mem.put_object(kBase, Msghdr{0, 0, kBase + 0x200, 1, kBase + 0x400, 24, 0});
+  EXPECT_EQ(format_msghdr(mem, kBase, UINT64_MAX, opts),
+            R"({msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], )"
+            R"(msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_TTL, )"
+            R"(cmsg_data=[0]}], msg_controllen=24, msg_flags=0})");
+}
+
 TEST_F(FormatMsghdr, UnreadableControl) {
   mem.put_object(kBase, Msghdr{0, 0, kBase + 0x200, 1, 0x1000, 24, MSG_CTRUNC});
   EXPECT_EQ(format_msghdr(mem, kBase, UINT64_MAX, opts),

@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 
+#include "arch_abi.h"
 #include "sentry/syscalls/syscall_table.h"
 
 namespace moat::sentry::strace {
@@ -57,11 +58,7 @@ const SyscallInfo* row(std::string_view name) {
 }
 
 uint64_t number_of(const SyscallInfo* info) {
-#if defined(__x86_64__)
-  return static_cast<uint64_t>(info->amd64);
-#else
-  return static_cast<uint64_t>(info->arm64);
-#endif
+  return static_cast<uint64_t>(arch::syscall_number(info->amd64, info->arm64));
 }
 
 uint64_t err(int e) {
@@ -81,7 +78,7 @@ class TracerTest : public ::testing::Test {
   }
 
   void reset() {
-    reset();
+    ASSERT_EQ(ftruncate(m_fd, 0), 0);
     ASSERT_EQ(lseek(m_fd, 0, SEEK_SET), 0);
   }
 

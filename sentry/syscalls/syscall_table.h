@@ -84,6 +84,7 @@ enum ArgKind : uint8_t {
   TimespecIn,
   TimespecOut,  // out
   TimevalOut,   // out
+  TimeOut,      // out: time(2)'s [seconds /* date */]
   RlimitIn,
   RlimitOut,   // out
   UtsnameOut,  // out
