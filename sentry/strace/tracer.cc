@@ -73,13 +73,17 @@ void Tracer::task_ended(int tid) {
   }
 }
 
-std::string Tracer::leader(int tid, int64_t realtime_ns) const {
+std::string Tracer::leader(int tid) const {
   std::string out;
   if (m_to_file && m_options.follow_forks) {
     out = fmt::format("{:<5} ", tid);
   } else if (m_live_tasks > 1 && !m_to_file) {
     out = fmt::format("[pid {:>5}] ", tid);
   }
+  if (m_options.timestamps == Timestamps::kNone) {
+    return out;
+  }
+  const int64_t realtime_ns = now_ns(CLOCK_REALTIME);
   const time_t seconds = static_cast<time_t>(realtime_ns / 1'000'000'000);
   const int64_t micros = (realtime_ns % 1'000'000'000) / 1000;
   tm local{};
@@ -137,14 +141,13 @@ void Tracer::syscall_entry(int tid, CallState& state, uint64_t number, const Sys
   if (!state.traced) {
     return;
   }
-  state.start_realtime_ns = now_ns(CLOCK_REALTIME);
   if (!writes_lines()) {
     state.start_ns = now_ns(CLOCK_MONOTONIC);
     return;
   }
   std::string args_text = decode_entry(state.call, mem, m_format);
   std::lock_guard guard(m_lock);
-  state.entry_text = leader(tid, state.start_realtime_ns) + call_name(state.call) + "(" + args_text;
+  state.entry_text = leader(tid) + call_name(state.call) + "(" + args_text;
   // With a result filter the line is only known to be wanted at exit.
   if (m_options.result_filter == ResultFilter::kAll) {
     interrupt_open_line(tid);
@@ -210,7 +213,7 @@ std::string Tracer::start_exit_line(int tid, const CallState& state) {
   }
   interrupt_open_line(tid);
   if (state.entry_written) {
-    return leader(tid, now_ns(CLOCK_REALTIME)) + "<... " + call_name(state.call) + " resumed>";
+    return leader(tid) + "<... " + call_name(state.call) + " resumed>";
   }
   return state.entry_text;
 }
@@ -239,7 +242,7 @@ void Tracer::initial_exec(int tid, const std::string& path, uint64_t argv_addr, 
                      ", " + format_env_array(mem, envp_addr);
   std::lock_guard guard(m_lock);
   interrupt_open_line(tid);
-  std::string line = leader(tid, now_ns(CLOCK_REALTIME)) + "execve(" + args + ")";
+  std::string line = leader(tid) + "execve(" + args + ")";
   append_result(line, 0, "0");
   if (m_options.durations) {
     line += format_duration(0);
@@ -254,7 +257,7 @@ void Tracer::signal_delivered(int tid, int signo, int code, uint64_t address) {
   }
   std::lock_guard guard(m_lock);
   interrupt_open_line(tid);
-  write_out(leader(tid, now_ns(CLOCK_REALTIME)) + "--- " + signal_name(signo) + " " +
+  write_out(leader(tid) + "--- " + signal_name(signo) + " " +
             format_siginfo(signo, code, address, 0) + " ---\n");
 }
 
@@ -266,7 +269,7 @@ void Tracer::process_exited(int tid, bool signaled, int code) {
   interrupt_open_line(tid);
   const std::string what =
       signaled ? "killed by " + signal_name(code) : fmt::format("exited with {}", code);
-  write_out(leader(tid, now_ns(CLOCK_REALTIME)) + "+++ " + what + " +++\n");
+  write_out(leader(tid) + "+++ " + what + " +++\n");
 }
 
 void Tracer::count(const CallState& state, uint64_t ret, int64_t duration_ns) {

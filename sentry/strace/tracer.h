@@ -26,8 +26,7 @@ struct CallState {
   bool traced = false;         // selected by the filters
   bool entry_written = false;  // the entry half is on the output already
   int64_t start_ns = 0;        // CLOCK_MONOTONIC at entry
-  int64_t start_realtime_ns = 0;
-  std::string entry_text;  // the line up to the output arguments
+  std::string entry_text;      // the line up to the output arguments
 };
 
 class Tracer {
@@ -77,7 +76,7 @@ class Tracer {
 
   bool writes_lines() const { return m_options.summary != Summary::kOnly; }
   // Under m_lock: the pid prefix and timestamp for a new line.
-  std::string leader(int tid, int64_t realtime_ns) const;
+  std::string leader(int tid) const;
   // Under m_lock: ends another task's half-written line with `<unfinished ...>`.
   void interrupt_open_line(int tid);
   // Under m_lock: the start of the line that ends `state`'s call: its entry
