@@ -59,6 +59,10 @@ bool fcntl_takes_no_arg(uint64_t cmd) {
   }
 }
 
+bool open_creates(uint64_t flags) {
+  return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
 bool is_output(const CallText& call, unsigned i) {
   switch (call.info->args[i]) {
     case OutBuf:
@@ -178,6 +182,10 @@ std::optional<std::string> format_arg(const CallText& call, unsigned i, bool at_
     case Size:
       return std::to_string(v);
     case Mode:
+      // open's mode means something only when the call may create a file.
+      if (i >= 1 && call.info->args[i - 1] == OpenFlags && !open_creates(previous(call, i))) {
+        return std::nullopt;
+      }
       return format_mode(v);
     case Path:
       return format_path(mem, v);

@@ -1,5 +1,6 @@
 #include "sentry/strace/tracer.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -189,6 +190,18 @@ TEST_F(TracerTest, FaultSignalAndDeath) {
   EXPECT_EQ(output(),
             "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---\n"
             "+++ killed by SIGSEGV +++\n");
+}
+
+TEST_F(TracerTest, OpenShowsTheModeOnlyWhenItMayCreate) {
+  make();
+  m_memory.put(0x4000, std::string("/etc/hosts\0", 11));
+  call(1, "openat", {static_cast<uint64_t>(AT_FDCWD), 0x4000, O_RDONLY | O_CLOEXEC, 0777}, 3);
+  call(1, "openat", {static_cast<uint64_t>(AT_FDCWD), 0x4000, O_WRONLY | O_CREAT | O_TRUNC, 0644},
+       err(EACCES));
+  EXPECT_EQ(output(),
+            "openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY|O_CLOEXEC) = 3\n"
+            "openat(AT_FDCWD, \"/etc/hosts\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EACCES "
+            "(Permission denied)\n");
 }
 
 TEST_F(TracerTest, UnknownNumbersPrintSixRawArguments) {
