@@ -192,8 +192,8 @@ void Tracer::syscall_no_return(int tid, CallState& state) {
   if (!state.traced) {
     return;
   }
-  count(state, 0, now_ns(CLOCK_MONOTONIC) - state.start_ns);
-  // strace's -z and -Z leave out calls that never return.
+  // strace's -c counts only calls that return; -z and -Z leave the others
+  // out as well.
   if (!writes_lines() || m_options.result_filter != ResultFilter::kAll) {
     return;
   }
