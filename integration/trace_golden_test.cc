@@ -7,6 +7,10 @@
 // exit status. Each case also names lines its trace must contain, so that it
 // cannot pass on two empty or truncated traces.
 //
+// On x86-64 "natively" means on the host. The arm64 build runs inside the
+// arm64 test VM (integration/arm64vm), where the VM's kernel is the native
+// reference and strace is Debian's arm64 strace that setup.sh puts there.
+//
 // The moat binary, the programs and strace are MOAT_BINARY, PROGRAMS_DIR and
 // STRACE_BINARY, unless the environment variables MOAT_BINARY,
 // MOAT_PROGRAMS_DIR or MOAT_STRACE name others.
@@ -16,6 +20,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +32,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <ostream>
 #include <regex>
@@ -79,9 +83,13 @@ struct Outcome {
   std::string trace;
 };
 
+// (Through rdbuf, not istreambuf_iterator: with the latter, the arm64 cross
+// gcc 12 reports a false -Wnull-dereference inside libstdc++ at -O2.)
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
 }
 
 std::string excerpt(const std::string& s, size_t limit = 2000) {
@@ -358,13 +366,17 @@ std::vector<GoldenCase> golden_cases() {
       "clock_gettime(CLOCK_MONOTONIC, {tv_sec=<time>, tv_nsec=<time>}) = 0",
       "clock_getres(CLOCK_MONOTONIC, {tv_sec=0, tv_nsec=1}) = 0",
       "clock_gettime(0x3e8 /* CLOCK_??? */, <addr>) = -1 EINVAL (Invalid argument)",
-      "time([<time>]) = <time>",
       "getpid() = <pid>",
       "getppid() = <pid>",
       "getrlimit(0x3e8 /* RLIMIT_??? */, <addr>) = -1 EINVAL (Invalid argument)",
       R"(readlinkat(AT_FDCWD, "/proc/self/exe", "/", 4) = 4)",
       "sched_yield() = 0",
       "syscall_0x3e8(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)"};
+#ifdef SYS_time
+  // trace_misc calls time(2) only where the architecture has it (arm64 has
+  // not).
+  misc.present.push_back("time([<time>]) = <time>");
+#endif
 
   GoldenCase& failed = add("files_failed_only", "trace_files");
   failed.trace_options = {"-Z"};

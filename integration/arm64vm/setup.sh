@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Prepares the arm64 test VM (see README.md): host packages, a Debian arm64
-# kernel, and an initramfs with busybox, the 9p modules and our /init.
+# kernel, and an initramfs with busybox, strace, the 9p modules and our /init.
 #
-#   setup.sh              check packages, fetch the current kernel and busybox
-#                         when the cached ones are missing or stale, rebuild the
-#                         initramfs when one of its inputs changed
+#   setup.sh              check packages, fetch the current kernel, busybox and
+#                         strace when the cached ones are missing or stale,
+#                         rebuild the initramfs when one of its inputs changed
 #   setup.sh --if-needed  what run.sh calls: nothing when the cached image is
-#                         current; no apt at all once kernel and busybox are
-#                         cached (only rebuilds the initramfs after edits)
+#                         current; no apt at all once kernel, busybox and
+#                         strace are cached (only rebuilds the initramfs after
+#                         edits)
 #
 # Idempotent. The cache lives in ${MOAT_ARM64VM_CACHE:-$HOME/.cache/moat/arm64vm}.
 set -euo pipefail
@@ -98,7 +99,7 @@ ensure_packages() {
     apt_update
   fi
   local missing=() pkg
-  for pkg in qemu-system-arm cpio; do
+  for pkg in qemu-system-arm cpio binutils; do
     installed "$pkg" || missing+=("$pkg")
   done
   if [[ ${#missing[@]} -gt 0 ]]; then
@@ -176,20 +177,101 @@ ensure_busybox() {
   mv "$work/busybox" "$cache/busybox"
 }
 
-if [[ $if_needed -eq 1 && -f $cache/kernel/.version && -f $cache/busybox/.version ]] &&
-  command -v qemu-system-aarch64 >/dev/null && command -v cpio >/dev/null; then
+# 4. strace (arm64) for the trace golden tests' native reference: Debian's
+# strace with its shared libraries and the dynamic loader, kept in
+# $cache/strace/root as they go into the initramfs. Like busybox, the package
+# is downloaded, not installed (strace is not Multi-Arch: same). The
+# libraries copied are the closure of readelf's NEEDED entries, found in the
+# packages strace depends on (apt-cache depends --recurse), so that a library
+# a newer strace needs cannot go missing silently.
+strace_packages() {
+  apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+    --no-breaks --no-replaces --no-enhances strace:arm64 2>/dev/null |
+    sed -n 's/^\([a-z0-9][^ :<>]*\)\(:arm64\)\{0,1\}$/\1/p'
+}
+
+# Copies the libraries ELF file $1 needs, found in the unpacked packages
+# under $2, into $3/lib/aarch64-linux-gnu, and theirs, recursively.
+copy_needed() {
+  local lib f
+  for lib in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+    [[ -e $3/lib/aarch64-linux-gnu/$lib ]] && continue
+    f=$(find "$2/lib/aarch64-linux-gnu" "$2/usr/lib/aarch64-linux-gnu" -name "$lib" 2>/dev/null | head -n1)
+    [[ -n $f ]] || die "$lib (needed by $(basename "$1")) is in none of: $(strace_packages | tr '\n' ' ')"
+    cp -L "$f" "$3/lib/aarch64-linux-gnu/$lib"
+    copy_needed "$3/lib/aarch64-linux-gnu/$lib" "$2" "$3"
+  done
+}
+
+ensure_strace() {
+  local pkgs=() pkg v swant='' shave deb interp
+  mapfile -t pkgs < <(strace_packages)
+  if [[ ${#pkgs[@]} -eq 0 ]]; then
+    apt_update
+    mapfile -t pkgs < <(strace_packages)
+  fi
+  for pkg in "${pkgs[@]}"; do
+    v=$(candidate "$pkg")
+    if [[ -z $v ]]; then
+      swant=
+      break
+    fi
+    swant+="${swant:+ }$v"
+  done
+  shave=$(cat "$cache/strace/.version" 2>/dev/null || true)
+  if [[ -z $swant ]]; then
+    [[ -n $shave ]] || die "cannot resolve strace:arm64 and its dependencies"
+    log "cannot resolve strace:arm64's packages; using the cached $shave"
+    return
+  fi
+  [[ $swant != "$shave" ]] || return 0
+  log "downloading $swant"
+  mkdir -p "$work/strace-pkgs" "$work/strace/root/usr/bin" "$work/strace/root/lib/aarch64-linux-gnu"
+  for v in $swant; do
+    if ! deb=$(download "$v"); then
+      [[ -n $shave ]] || die "could not download $v"
+      log "download failed; using the cached $shave"
+      return
+    fi
+    dpkg-deb -x "$deb" "$work/strace-pkgs"
+    rm -f "$deb"
+  done
+  cp "$work/strace-pkgs/usr/bin/strace" "$work/strace/root/usr/bin/strace"
+  copy_needed "$work/strace/root/usr/bin/strace" "$work/strace-pkgs" "$work/strace/root"
+  # The loader is also one of the NEEDED libraries; its PT_INTERP path
+  # (/lib/ld-linux-aarch64.so.1) points to that copy, as in Debian.
+  interp=$(readelf -l "$work/strace/root/usr/bin/strace" |
+    sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')
+  [[ -f $work/strace/root/lib/aarch64-linux-gnu/${interp##*/} ]] ||
+    die "strace's loader $interp is not among its libraries"
+  if [[ $interp != "/lib/aarch64-linux-gnu/${interp##*/}" ]]; then
+    mkdir -p "$work/strace/root${interp%/*}"
+    ln -s "/lib/aarch64-linux-gnu/${interp##*/}" "$work/strace/root$interp"
+  fi
+  echo "$swant" >"$work/strace/.version"
+  rm -rf "$work/strace-pkgs" "$cache/strace"
+  mv "$work/strace" "$cache/strace"
+}
+
+if [[ $if_needed -eq 1 && -f $cache/kernel/.version && -f $cache/busybox/.version &&
+  -f $cache/strace/.version ]] &&
+  command -v qemu-system-aarch64 >/dev/null && command -v cpio >/dev/null &&
+  command -v readelf >/dev/null; then
   : # Everything downloaded is cached; only the initramfs is stale.
 else
   ensure_packages
   ensure_kernel
   ensure_busybox
+  ensure_strace
 fi
 [[ -f $cache/kernel/vmlinuz ]] || die "no kernel in $cache/kernel"
 [[ -x $cache/busybox/busybox ]] || die "no arm64 busybox in $cache/busybox"
+[[ -x $cache/strace/root/usr/bin/strace ]] || die "no arm64 strace in $cache/strace"
 
-# 4. initramfs, rebuilt only when one of its inputs changed.
+# 5. initramfs, rebuilt only when one of its inputs changed.
 stamp="kernel=$(cat "$cache/kernel/.version")
 busybox=$(cat "$cache/busybox/.version")
+strace=$(cat "$cache/strace/.version")
 inputs=$(inputs_hash)"
 if [[ -f $cache/initrd.gz && -f $cache/stamp && $(cat "$cache/stamp") == "$stamp" ]]; then
   log "up to date ($(head -n1 "$cache/stamp"))"
@@ -217,6 +299,7 @@ printf '%s\n' "${modules_9p[@]}" >"$root/lib/moat-vm/modules-boot"
 } >"$root/sbin/moat-vm-net-modules"
 chmod 755 "$root/sbin/moat-vm-net-modules"
 cp "$cache/kernel/.release" "$root/lib/moat-vm/kernel-release"
+cp -a "$cache/strace/root/." "$root/"
 echo moat-vm >"$root/etc/hostname"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
