@@ -42,6 +42,7 @@ enum class Errno : int {
   kELOOP = ELOOP,
   kEOVERFLOW = EOVERFLOW,
   kENOTSUP = ENOTSUP,
+  kETIMEDOUT = ETIMEDOUT,
 };
 
 constexpr int to_int(Errno e) {

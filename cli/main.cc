@@ -188,6 +188,10 @@ int run(const RunOptions& options) {
   sentry::KernelOptions kernel_options;
   kernel_options.randomize_layout = !options.no_aslr;
   kernel_options.tracer = tracer.get();
+  if (char* cwd = getcwd(nullptr, 0)) {
+    kernel_options.cwd = cwd;
+    free(cwd);
+  }
   sentry::Kernel kernel(**machine, kernel_options);
 
   sentry::ExecSpec spec;

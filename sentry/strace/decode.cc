@@ -1,6 +1,7 @@
 #include "sentry/strace/decode.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
@@ -66,6 +67,7 @@ bool open_creates(uint64_t flags) {
 bool is_output(const CallText& call, unsigned i) {
   switch (call.info->args[i]) {
     case OutBuf:
+    case CwdOut:
     case RandomBuf:
     case IovecOut:
     case StatOut:
@@ -197,6 +199,8 @@ std::optional<std::string> format_arg(const CallText& call, unsigned i, bool at_
       return format_buffer(mem, v, ret, opts);
     case RandomBuf:
       return format_buffer(mem, v, ret, opts, /*force_hex=*/true);
+    case CwdOut:
+      return format_buffer(mem, v, ret - 1, FormatOptions{.string_limit = 4096});
     case IovecIn:
       return format_iovec(mem, v, next(call, i), UINT64_MAX, opts);
     case IovecOut:
@@ -375,7 +379,21 @@ std::string format_args(const CallText& call, unsigned first, unsigned last, boo
 }
 
 unsigned arg_count(const CallText& call) {
-  return call.info != nullptr ? call.info->arg_count : 6;
+  if (call.info == nullptr) {
+    return 6;
+  }
+  // futex: strace prints only the arguments the operation reads.
+  // FIXME: the other operations' shapes (bitsets, requeue, wake_op).
+  if (call.info->name == "futex") {
+    const uint64_t command = call.args[1] & ~uint64_t{FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME};
+    if (command == FUTEX_WAKE) {
+      return 3;
+    }
+    if (command == FUTEX_WAIT) {
+      return 4;
+    }
+  }
+  return call.info->arg_count;
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ SysResult sys_set_robust_list(Task& t, UserAddr head, uint64_t len);
 SysResult sys_rseq(Task& t, UserAddr rseq, uint32_t len, int flags, uint32_t sig);
 SysResult sys_gettid(Task& t);
 SysResult sys_sched_yield(Task& t);
+// sys_futex.cc
+SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
+                    UserAddr uaddr2, uint32_t val3);
 // sys_uname.cc
 SysResult sys_uname(Task& t, UserAddr buf);
 // sys_rlimit.cc
@@ -58,6 +61,7 @@ SysResult sys_arch_prctl(Task& t, int code, uint64_t addr);
 // sys_readlink.cc
 SysResult sys_readlink(Task& t, UserAddr path, UserAddr buf, int bufsiz);
 SysResult sys_readlinkat(Task& t, int dirfd, UserAddr path, UserAddr buf, int bufsiz);
+SysResult sys_getcwd(Task& t, UserAddr buf, uint64_t size);
 // sys_time.cc
 SysResult sys_clock_gettime(Task& t, int clock, UserAddr tp);
 SysResult sys_clock_getres(Task& t, int clock, UserAddr res);

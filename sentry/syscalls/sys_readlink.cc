@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
 
@@ -38,6 +39,18 @@ SysResult sys_readlinkat(Task& t, int dirfd, UserAddr path, UserAddr buf, int bu
   size_t n = std::min(target->size(), static_cast<size_t>(bufsiz));
   TRY(t.mm().copy_out(buf.value, std::as_bytes(std::span(target->data(), n))));
   return n;
+}
+
+// Implements Linux syscall getcwd(2).
+// FIXME: until the file system lands (issue 7) the working directory is the
+// one moat was started in, as the program's own path is a host path.
+SysResult sys_getcwd(Task& t, UserAddr buf, uint64_t size) {
+  const std::string& cwd = t.kernel().options().cwd;
+  if (size < cwd.size() + 1) {
+    return Errno::kERANGE;
+  }
+  TRY(t.mm().copy_out(buf.value, std::as_bytes(std::span(cwd.data(), cwd.size() + 1))));
+  return cwd.size() + 1;
 }
 
 // Implements Linux syscall readlink(2).

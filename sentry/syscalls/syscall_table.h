@@ -36,6 +36,7 @@ enum ArgKind : uint8_t {
   Str,        // NUL-terminated, limited by -s
   InBuf,      // +len: bytes the call reads (write)
   OutBuf,     // out, +len: bytes the call writes, as many as it returns (read)
+  CwdOut,     // out: getcwd's path, as many bytes as it returns less the NUL
   RandomBuf,  // out, +len: as OutBuf, printed in hex (getrandom)
   IovecIn,    // +count
   IovecOut,   // out, +count
