@@ -57,6 +57,11 @@ void Kernel::note_unsupported_syscall(uint64_t number, const char* name) {
   } else if (m_out_of_range_logged.exchange(true)) {
     return;
   }
+  // A trace on stderr already shows `= -1 ENOSYS`; a warning would land in
+  // the middle of its line.
+  if (m_options.tracer != nullptr && !m_options.tracer->writes_to_file()) {
+    return;
+  }
   if (name != nullptr) {
     log::sentry().warn("unsupported syscall {} ({}): returning ENOSYS", name, number);
   } else {

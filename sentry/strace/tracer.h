@@ -65,6 +65,8 @@ class Tracer {
   void finish();
 
   const TraceOptions& options() const { return m_options; }
+  // False when the trace goes to stderr, which moat's own log shares.
+  bool writes_to_file() const { return m_to_file; }
 
  private:
   struct Counts {
