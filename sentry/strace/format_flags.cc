@@ -23,6 +23,7 @@
 
 #include <ctime>
 
+#include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "sentry/strace/format.h"
 #include "sentry/strace/format_internal.h"
 
@@ -35,16 +36,9 @@ using detail::xval;
 
 namespace {
 
-// The kernel's O_LARGEFILE; glibc defines it as 0 on 64-bit targets, and its
-// value differs between architectures (<asm/fcntl.h>, which clashes with
-// <fcntl.h>).
-#if defined(__x86_64__)
-constexpr uint64_t kOLargefile = 0100000;
-#elif defined(__aarch64__)
-constexpr uint64_t kOLargefile = 0400000;
-#else
-#error "moat builds for x86-64 and aarch64 only"
-#endif
+// The kernel's O_LARGEFILE differs between architectures and glibc's is 0
+// on 64-bit targets (<asm/fcntl.h> clashes with <fcntl.h>): arch_abi.h has it.
+constexpr uint64_t kOLargefile = arch::kOLargefile;
 
 constexpr Named kOpenAccessModes[] = {
     MOAT_NAMED(O_RDONLY),

@@ -20,6 +20,8 @@ namespace moat::sentry::arch {
 
 inline constexpr const char* kMachine = "x86_64";  // uname -m
 inline constexpr loader::Machine kElfMachine = loader::Machine::kX86_64;
+// The kernel's O_LARGEFILE (glibc's is 0 on 64-bit), for trace mode.
+inline constexpr uint64_t kOLargefile = 0100000;
 
 // Picks this architecture's column of the syscall table.
 constexpr int syscall_number(int amd64, int /*arm64*/) {
