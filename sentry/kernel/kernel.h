@@ -24,7 +24,7 @@ class Tracer;
 struct KernelOptions {
   bool randomize_layout = true;  // ASLR, as Linux's randomize_va_space = 2
   std::string hostname = "moat";
-  std::string cwd = "/";  // the working directory getcwd(2) reports
+  std::string cwd = "/";             // the working directory getcwd(2) reports
   strace::Tracer* tracer = nullptr;  // trace mode; not owned
 };
 
