@@ -34,6 +34,7 @@ Result<void, Error> Task::run() {
         handle_page_fault(trap);
         break;
       case platform::Trap::Kind::kException:
+        log::sentry().debug("tid {}: exception {:#x} at {:#x}", m_tid, trap.vector, trap.address);
         force_fault_signal(arch::exception_signal(trap, regs()));
         break;
       case platform::Trap::Kind::kInterrupted:
@@ -55,12 +56,12 @@ void Task::handle_page_fault(const platform::Trap& trap) {
     force_signal(SIGKILL);
     return;
   }
-  log::sentry().debug("tid {}: page fault at {:#x} ip {:#x} sp {:#x}: SIGSEGV", m_tid, trap.address,
-                      regs().ip(), regs().sp());
   force_fault_signal({SIGSEGV, mapped ? SEGV_ACCERR : SEGV_MAPERR, trap.address});
 }
 
 void Task::force_fault_signal(const FaultSignal& signal) {
+  log::sentry().debug("tid {}: signal {} code {} address {:#x}; {}", m_tid, signal.signo,
+                      signal.code, signal.address, arch::format_registers(regs()));
   if (strace::Tracer* tracer = m_kernel.tracer()) {
     tracer->signal_delivered(m_tid, signal.signo, signal.code, signal.address);
   }

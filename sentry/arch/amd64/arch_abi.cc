@@ -3,6 +3,8 @@
 #include <csignal>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "sentry/kernel/task.h"
 
 namespace moat::sentry::arch {
@@ -12,6 +14,15 @@ void start_user(platform::UserRegs& r, uint64_t entry, uint64_t sp) {
   r.rip = entry;
   r.rsp = sp;
   r.rflags = 0x202;
+}
+
+std::string format_registers(const platform::UserRegs& r) {
+  return fmt::format(
+      "rax={:#x} rbx={:#x} rcx={:#x} rdx={:#x} rsi={:#x} rdi={:#x} rbp={:#x} rsp={:#x} "
+      "r8={:#x} r9={:#x} r10={:#x} r11={:#x} r12={:#x} r13={:#x} r14={:#x} r15={:#x} "
+      "rip={:#x} rflags={:#x} error_code={:#x}",
+      r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12,
+      r.r13, r.r14, r.r15, r.rip, r.rflags, r.error_code);
 }
 
 FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "loader/elf.h"
 #include "platform/platform.h"
@@ -46,6 +47,9 @@ void start_user(platform::UserRegs& r, uint64_t entry, uint64_t sp);
 
 // The signal Linux sends for a CPU exception other than a page fault.
 FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r);
+
+// Every user register as text, for the debug log of a fatal fault.
+std::string format_registers(const platform::UserRegs& r);
 
 // struct stat as this architecture's kernel writes it.
 inline constexpr size_t kStatSize = 144;

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "sentry/kernel/task.h"
 
 namespace moat::sentry::arch {
@@ -12,6 +14,14 @@ void start_user(platform::UserRegs& r, uint64_t entry, uint64_t sp) {
   r.pc = entry;
   r.sp_el0 = sp;
   r.pstate = 0;  // EL0t
+}
+
+std::string format_registers(const platform::UserRegs& r) {
+  std::string out;
+  for (int i = 0; i < 31; ++i) {
+    out += fmt::format("x{}={:#x} ", i, r.x[i]);
+  }
+  return out + fmt::format("sp={:#x} pc={:#x} pstate={:#x}", r.sp_el0, r.pc, r.pstate);
 }
 
 FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
