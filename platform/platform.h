@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "base/result.h"
@@ -86,6 +87,12 @@ class Vcpu {
   virtual void set_address_space(AddressSpace& as) = 0;
   virtual Result<void, Error> set_special(SpecialRegister reg, uint64_t value) = 0;
   virtual Result<uint64_t, Error> get_special(SpecialRegister reg) = 0;
+  // The floating-point and vector registers, in the layout this
+  // architecture's signal frame holds them (CpuInfo::fp_state_size bytes):
+  // amd64, the XSAVE area in standard format (its first 512 bytes are
+  // FXSAVE's); arm64, Linux's struct user_fpsimd_state (V0-V31, FPSR, FPCR).
+  virtual Result<void, Error> get_fp_state(std::span<std::byte> out) = 0;
+  virtual Result<void, Error> set_fp_state(std::span<const std::byte> in) = 0;
   // Makes a current or the next run() return Trap::Kind::kInterrupted. Any thread.
   virtual void kick() = 0;
 };
@@ -94,7 +101,9 @@ class Vcpu {
 struct CpuInfo {
   uint64_t hwcap = 0;
   uint64_t hwcap2 = 0;
-  std::string platform;  // AT_PLATFORM: "x86_64", "aarch64"
+  std::string platform;        // AT_PLATFORM: "x86_64", "aarch64"
+  uint64_t fp_state_size = 0;  // bytes of Vcpu::get_fp_state
+  uint64_t xfeatures = 0;      // amd64: the XCR0 state components the guest may use
 };
 
 struct MachineOptions {

@@ -90,6 +90,12 @@ class KvmVcpu final : public platform::Vcpu {
   Result<uint64_t, Error> get_special(platform::SpecialRegister reg) override {
     return ArchMachine::get_special(m_fd.get(), reg);
   }
+  Result<void, Error> get_fp_state(std::span<std::byte> out) override {
+    return ArchMachine::get_fp_state(m_fd.get(), out);
+  }
+  Result<void, Error> set_fp_state(std::span<const std::byte> in) override {
+    return ArchMachine::set_fp_state(m_fd.get(), in);
+  }
 
   void kick() override {
     // immediate_exit covers a kick that lands just before KVM_RUN; the signal

@@ -1,5 +1,6 @@
 #include "sentry/kernel/kernel.h"
 
+#include <signal.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -29,6 +30,40 @@ constexpr unsigned kPieRandomBits = 28;    // pages
 constexpr unsigned kBrkRandomBits = 13;    // pages: up to 32 MiB
 constexpr uint64_t kMinStackGap = 128ull << 20;
 
+// The signals moat passes on to the guest, and the kernel they go to.
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+std::atomic<Kernel*> g_signal_target{nullptr};
+
+// Installs moat's forwarding handlers for the life of a Kernel::run and puts
+// the previous ones back after it.
+class HostSignalForwarding {
+ public:
+  explicit HostSignalForwarding(Kernel& kernel) {
+    g_signal_target.store(&kernel);
+    struct sigaction sa {};
+    sa.sa_handler = [](int signo) {
+      if (Kernel* k = g_signal_target.load()) {
+        k->post_host_signal(signo);
+      }
+    };
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
+      sigaction(kForwardedSignals[i], &sa, &m_old[i]);
+    }
+  }
+  ~HostSignalForwarding() {
+    for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
+      sigaction(kForwardedSignals[i], &m_old[i], nullptr);
+    }
+    g_signal_target.store(nullptr);
+  }
+  HostSignalForwarding(const HostSignalForwarding&) = delete;
+  HostSignalForwarding& operator=(const HostSignalForwarding&) = delete;
+
+ private:
+  struct sigaction m_old[std::size(kForwardedSignals)]{};
+};
+
 }  // namespace
 
 Kernel::Kernel(platform::Machine& machine, KernelOptions options)
@@ -47,6 +82,13 @@ uint64_t Kernel::layout_random(unsigned bits) {
     return 0;
   }
   return m_random() & ((uint64_t{1} << bits) - 1);
+}
+
+void Kernel::post_host_signal(int signo) {
+  m_host_signals.fetch_or(sig_bit(signo), std::memory_order_acq_rel);
+  if (platform::Vcpu* vcpu = m_init_vcpu.load(std::memory_order_acquire)) {
+    vcpu->kick();
+  }
 }
 
 void Kernel::note_unsupported_syscall(uint64_t number, const char* name) {
@@ -135,6 +177,10 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   }
 
   arch::start_user(vcpu->regs(), loaded->entry, stack->sp);
+  if (auto mapped = arch::map_signal_trampoline(*mm); !mapped) {
+    return make_error(
+        fmt::format("cannot map the signal trampoline: {}", errno_name(mapped.error())));
+  }
 
   auto fds = std::make_shared<FdTable>(limits.get(RLIMIT_NOFILE).cur);
   for (int fd = 0; fd < 3; ++fd) {
@@ -153,7 +199,14 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
     tracer->initial_exec(task.tid(), spec.guest_path, stack->argv, stack->envp,
                          strace::MmReader(*mm));
   }
-  TRY(task.run());
+  m_init_vcpu.store(&task.vcpu(), std::memory_order_release);
+  Result<void, Error> ran;
+  {
+    HostSignalForwarding forwarding(*this);
+    ran = task.run();
+  }
+  m_init_vcpu.store(nullptr, std::memory_order_release);
+  TRY(std::move(ran));
   const ExitStatus status = group->exit_status().value_or(ExitStatus::exited(0));
   if (tracer != nullptr) {
     tracer->process_exited(task.tid(), status.signaled, status.code);

@@ -13,6 +13,7 @@
 #include "loader/elf.h"
 #include "platform/platform.h"
 #include "sentry/kernel/exit_status.h"
+#include "sentry/kernel/signal.h"
 
 namespace moat::sentry {
 
@@ -63,6 +64,17 @@ class Kernel {
   // Random bits for address-space layout (0 when randomization is off).
   uint64_t layout_random(unsigned bits);
 
+  // Signals sent to moat itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT) go to the
+  // guest's first process. post_host_signal is async-signal-safe: moat's own
+  // handlers call it. take_host_signals returns (and clears) those posted.
+  void post_host_signal(int signo);
+  SigSet take_host_signals() {
+    if (m_host_signals.load(std::memory_order_relaxed) == 0) [[likely]] {
+      return 0;
+    }
+    return m_host_signals.exchange(0, std::memory_order_acq_rel);
+  }
+
  private:
   platform::Machine& m_machine;
   KernelOptions m_options;
@@ -72,6 +84,8 @@ class Kernel {
   std::mt19937_64 m_random;
   std::array<std::atomic<bool>, 1024> m_unsupported_logged{};
   std::atomic<bool> m_out_of_range_logged{false};
+  std::atomic<SigSet> m_host_signals{0};
+  std::atomic<platform::Vcpu*> m_init_vcpu{nullptr};
 };
 
 }  // namespace moat::sentry

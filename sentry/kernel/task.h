@@ -6,6 +6,7 @@
 
 #include "base/result.h"
 #include "platform/platform.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/strace/tracer.h"
@@ -20,6 +21,10 @@ struct FaultSignal {
   int signo = 0;
   int code = 0;          // si_code: SEGV_MAPERR, ILL_ILLOPN, ...
   uint64_t address = 0;  // si_addr
+  // What the signal frame reports of the trap: amd64 trapno and error code
+  // (cr2 is `address`); arm64 the ESR (fault_address is `address`).
+  uint64_t trap_no = 0;
+  uint64_t error_code = 0;
 };
 
 // One guest thread. It runs on its own host thread, which owns its vCPU.
@@ -54,11 +59,27 @@ class Task {
   void exit_thread(int code);
   // exit_group(2) and fatal signals: ends every thread of the process.
   void exit_group(ExitStatus status);
-  // Delivers a synchronous fault. Without handlers (signals come later) the
-  // default action ends the process.
+  // Signals (sentry/kernel/signal.h). A synchronous fault: delivered even if
+  // blocked or ignored (then with the default action), as Linux's
+  // force_sig_fault.
   void force_fault_signal(const FaultSignal& signal);
-  // Delivers a signal with a default action of terminating (e.g. SIGPIPE).
-  void force_signal(int signo);
+  // Ends the process as SIGKILL does (out of memory).
+  void force_kill();
+  // Queues a signal for this thread (tgkill, SIGPIPE).
+  void send_signal(const SignalInfo& info);
+  // Delivers what is pending and not blocked, before the thread returns to
+  // the guest: default actions, or a frame for each handler.
+  void deliver_signals();
+  SigSet signal_mask() const { return m_blocked; }
+  // rt_sigprocmask and sigreturn: SIGKILL and SIGSTOP are never blocked.
+  void set_signal_mask(SigSet mask) { m_blocked = mask & ~kUnblockable; }
+  // Pending for this thread or its process (rt_sigpending's set, unmasked).
+  SigSet pending_signals();
+  // Drops `signo` from this thread's and its process's pending signals.
+  void discard_pending_signal(int signo);
+  SignalStack& signal_stack() { return m_signal_stack; }
+  // The last fault delivered as a signal, for the frame's trap fields.
+  const FaultSignal& last_fault() const { return m_last_fault; }
 
   // set_tid_address(2), set_robust_list(2), rseq(2) state.
   uint64_t clear_child_tid = 0;
@@ -70,6 +91,8 @@ class Task {
 
  private:
   void handle_page_fault(const platform::Trap& trap);
+  std::optional<SignalInfo> take_signal();
+  void deliver(const SignalInfo& info);
   bool should_stop() const;
 
   Kernel& m_kernel;
@@ -81,6 +104,10 @@ class Task {
   std::string m_exe_path;
   bool m_exited = false;
   strace::CallState m_trace_call;
+  SigSet m_blocked = 0;
+  PendingSignals m_pending;  // guarded by the group's lock
+  SignalStack m_signal_stack;
+  FaultSignal m_last_fault;
 };
 
 }  // namespace moat::sentry

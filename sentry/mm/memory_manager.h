@@ -85,6 +85,11 @@ class MemoryManager {
 
   // Snapshot of the VMAs, ascending.
   std::vector<Vma> vmas() const;
+
+  // Where a handler returns when the program gave no sa_restorer (arm64;
+  // Linux keeps it in mm->context as the vDSO's sigreturn trampoline).
+  uint64_t signal_trampoline() const { return m_signal_trampoline; }
+  void set_signal_trampoline(uint64_t addr) { m_signal_trampoline = addr; }
   uint64_t resident_pages() const;
 
  private:
@@ -116,6 +121,7 @@ class MemoryManager {
   uint64_t m_brk_base = 0;
   uint64_t m_brk = 0;
   uint64_t m_resident = 0;
+  uint64_t m_signal_trampoline = 0;
 };
 
 }  // namespace moat::sentry

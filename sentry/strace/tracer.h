@@ -57,7 +57,7 @@ class Tracer {
                     const GuestReader& mem);
 
   // `--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---`
-  void signal_delivered(int tid, int signo, int code, uint64_t address);
+  void signal_delivered(int tid, int signo, int code, uint64_t addr_or_pid, int uid = 0);
   // `+++ exited with 1 +++` / `+++ killed by SIGSEGV +++`
   void process_exited(int tid, bool signaled, int code);
 

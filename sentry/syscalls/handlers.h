@@ -48,6 +48,15 @@ SysResult sys_sched_yield(Task& t);
 // sys_futex.cc
 SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
                     UserAddr uaddr2, uint32_t val3);
+// sys_signal.cc
+SysResult sys_rt_sigaction(Task& t, int signo, UserAddr act, UserAddr oact, uint64_t sigsetsize);
+SysResult sys_rt_sigprocmask(Task& t, int how, UserAddr set, UserAddr oset, uint64_t sigsetsize);
+SysResult sys_rt_sigreturn(Task& t);
+SysResult sys_sigaltstack(Task& t, UserAddr ss, UserAddr old_ss);
+SysResult sys_rt_sigpending(Task& t, UserAddr set, uint64_t sigsetsize);
+SysResult sys_kill(Task& t, int pid, int signo);
+SysResult sys_tgkill(Task& t, int tgid, int tid, int signo);
+SysResult sys_tkill(Task& t, int tid, int signo);
 // sys_uname.cc
 SysResult sys_uname(Task& t, UserAddr buf);
 // sys_rlimit.cc

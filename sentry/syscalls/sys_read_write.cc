@@ -4,6 +4,7 @@
 #include <csignal>
 #include <vector>
 
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
 
@@ -52,7 +53,7 @@ Result<std::vector<iovec>> gather(Task& t, UserAddr iov, int iovcnt, platform::A
 
 SysResult finish_write(Task& t, Result<size_t> written) {
   if (!written && written.error() == Errno::kEPIPE) {
-    t.force_signal(SIGPIPE);
+    t.send_signal(SignalInfo::from_process(SIGPIPE, SI_USER, t.group().pid(), t.kernel().uid()));
   }
   return TRY(std::move(written));
 }

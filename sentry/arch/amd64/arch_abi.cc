@@ -25,7 +25,9 @@ std::string format_registers(const platform::UserRegs& r) {
       r.r13, r.r14, r.r15, r.rip, r.rflags, r.error_code);
 }
 
-FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
+namespace {
+
+FaultSignal signal_for_vector(const platform::Trap& trap, const platform::UserRegs& r) {
   // Vector numbers and signals as in Linux's arch/x86/kernel/traps.c.
   switch (trap.vector) {
     case 0:  // #DE divide error
@@ -47,6 +49,28 @@ FaultSignal exception_signal(const platform::Trap& trap, const platform::UserReg
     default:  // #GP, #OF, #BR, #TS and the rest
       return {SIGSEGV, SI_KERNEL, 0};
   }
+}
+
+}  // namespace
+
+FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
+  FaultSignal signal = signal_for_vector(trap, r);
+  signal.trap_no = trap.vector;
+  signal.error_code = trap.error_code;
+  return signal;
+}
+
+FaultSignal page_fault_signal(const platform::Trap& trap, bool mapped) {
+  FaultSignal signal{SIGSEGV, mapped ? SEGV_ACCERR : SEGV_MAPERR, trap.address};
+  signal.trap_no = 14;  // #PF, with the error code the CPU pushed: P W U I
+  signal.error_code = (trap.protection ? 0x1 : 0) |
+                      (trap.access == platform::Access::kWrite ? 0x2 : 0) | 0x4 |
+                      (trap.access == platform::Access::kExecute ? 0x10 : 0);
+  return signal;
+}
+
+Result<void> map_signal_trampoline(MemoryManager& /*mm*/) {
+  return {};  // x86-64 programs always pass sa_restorer
 }
 
 std::array<std::byte, kStatSize> encode_stat(const FileStat& st) {

@@ -24,7 +24,9 @@ std::string format_registers(const platform::UserRegs& r) {
   return out + fmt::format("sp={:#x} pc={:#x} pstate={:#x}", r.sp_el0, r.pc, r.pstate);
 }
 
-FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
+namespace {
+
+FaultSignal signal_for_class(const platform::Trap& trap, const platform::UserRegs& r) {
   // Exception classes and signals as in Linux's arch/arm64/kernel/traps.c
   // and fault.c.
   switch (trap.vector) {
@@ -45,6 +47,29 @@ FaultSignal exception_signal(const platform::Trap& trap, const platform::UserReg
     default:  // undefined instruction, trapped system register, SVE, ...
       return {SIGILL, ILL_ILLOPC, r.pc};
   }
+}
+
+// Linux's ESR for a user page fault as a signal frame reports it: the class,
+// IL, CM and WnR kept, the status replaced by a generic translation fault.
+uint64_t user_fault_esr(const platform::Trap& trap) {
+  const uint64_t ec = trap.access == platform::Access::kExecute ? 0x20 : 0x24;
+  const uint64_t wnr = trap.access == platform::Access::kWrite ? (1u << 6) : 0;
+  return (ec << 26) | (1u << 25) | wnr | 0x4;
+}
+
+}  // namespace
+
+FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
+  FaultSignal signal = signal_for_class(trap, r);
+  signal.trap_no = trap.vector;
+  signal.error_code = trap.error_code;
+  return signal;
+}
+
+FaultSignal page_fault_signal(const platform::Trap& trap, bool mapped) {
+  FaultSignal signal{SIGSEGV, mapped ? SEGV_ACCERR : SEGV_MAPERR, trap.address};
+  signal.error_code = user_fault_esr(trap);
+  return signal;
 }
 
 std::array<std::byte, kStatSize> encode_stat(const FileStat& st) {

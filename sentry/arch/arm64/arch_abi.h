@@ -9,13 +9,19 @@
 #include <cstdint>
 #include <string>
 
+#include "base/result.h"
 #include "loader/elf.h"
 #include "platform/platform.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/vfs/file_stat.h"
 
 namespace moat::sentry {
 struct FaultSignal;
-}
+struct SignalAction;
+struct SignalInfo;
+class MemoryManager;
+class Task;
+}  // namespace moat::sentry
 
 namespace moat::sentry::arch {
 
@@ -50,6 +56,28 @@ FaultSignal exception_signal(const platform::Trap& trap, const platform::UserReg
 
 // Every user register as text, for the debug log of a fatal fault.
 std::string format_registers(const platform::UserRegs& r);
+
+// The SIGSEGV for a page fault the memory manager refused (`mapped`: the
+// address was mapped, so the access itself was wrong).
+FaultSignal page_fault_signal(const platform::Trap& trap, bool mapped);
+
+// Signals: MINSIGSTKSZ, and the sa_flags bits beyond the generic ones that
+// rt_sigaction keeps.
+inline constexpr uint64_t kMinSignalStackSize = 5120;
+// SA_EXPOSE_TAGBITS: the handler sees si_addr's tag bits.
+inline constexpr uint64_t kSaExposeTagbits = 0x800;
+inline constexpr uint64_t kSaArchFlags = kSaRestorer | kSaExposeTagbits;
+
+// Builds the frame a handler runs on (signal_frame.cc) and points the
+// registers at the handler. An error means the frame could not be written.
+Result<void> setup_signal_frame(Task& t, const SignalInfo& info, const SignalAction& action,
+                                SigSet old_mask);
+// rt_sigreturn: restores what setup_signal_frame saved and returns the
+// restored return register. An error means a bad frame (SIGSEGV).
+Result<uint64_t> restore_signal_frame(Task& t);
+// Maps what returns from a handler when the program gave no sa_restorer
+// (arm64: a page with the rt_sigreturn trampoline; amd64: nothing).
+Result<void> map_signal_trampoline(MemoryManager& mm);
 
 // struct stat as this architecture's kernel writes it (asm-generic layout).
 inline constexpr size_t kStatSize = 128;

@@ -2,6 +2,7 @@
 
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -140,6 +141,19 @@ Result<std::unique_ptr<ArchMachine>, Error> ArchMachine::create(int kvm_fd, int 
       // nor PKRU (needs CR4.PKE).
       machine->m_xcr0 = (e.eax | (uint64_t{e.edx} << 32)) & 0xe7;
     }
+  }
+  if (machine->m_xsave && machine->m_xcr0 != 0) {
+    // The legacy area and the XSAVE header, then each enabled component at
+    // the offset CPUID leaf 0xd gives it.
+    uint64_t size = 512 + 64;
+    for (uint32_t i = 0; i < cpuid->nent; ++i) {
+      const auto& e = cpuid->entries[i];
+      if (e.function == 0xd && e.index >= 2 && e.index < 64 &&
+          (machine->m_xcr0 & (uint64_t{1} << e.index)) != 0) {
+        size = std::max<uint64_t>(size, uint64_t{e.ebx} + e.eax);
+      }
+    }
+    machine->m_fp_state_size = std::min<uint64_t>(size, sizeof(kvm_xsave));
   }
   return machine;
 }
@@ -397,11 +411,28 @@ Result<uint64_t, Error> ArchMachine::get_special(int vcpu_fd, platform::SpecialR
   return msrs.entry(0).data;
 }
 
+Result<void, Error> ArchMachine::get_fp_state(int vcpu_fd, std::span<std::byte> out) {
+  kvm_xsave xsave{};
+  TRY(KVM_IOCTL(vcpu_fd, KVM_GET_XSAVE, &xsave));
+  std::memcpy(out.data(), xsave.region, std::min(out.size(), sizeof(xsave.region)));
+  return {};
+}
+
+Result<void, Error> ArchMachine::set_fp_state(int vcpu_fd, std::span<const std::byte> in) {
+  kvm_xsave xsave{};
+  TRY(KVM_IOCTL(vcpu_fd, KVM_GET_XSAVE, &xsave));
+  std::memcpy(xsave.region, in.data(), std::min(in.size(), sizeof(xsave.region)));
+  TRY(KVM_IOCTL(vcpu_fd, KVM_SET_XSAVE, &xsave));
+  return {};
+}
+
 platform::CpuInfo ArchMachine::cpu_info() const {
   platform::CpuInfo info;
   info.hwcap = m_cpuid_leaf1_edx;
   info.hwcap2 = m_fsgsbase ? (1u << 1) : 0;  // HWCAP2_FSGSBASE
   info.platform = "x86_64";
+  info.fp_state_size = m_fp_state_size;
+  info.xfeatures = m_xsave ? m_xcr0 : 0x3;
   return info;
 }
 

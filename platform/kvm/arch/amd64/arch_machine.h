@@ -56,6 +56,9 @@ class ArchMachine {
   static Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg,
                                          uint64_t value);
   static Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg);
+  // Vcpu::get_fp_state / set_fp_state.
+  static Result<void, Error> get_fp_state(int vcpu_fd, std::span<std::byte> out);
+  static Result<void, Error> set_fp_state(int vcpu_fd, std::span<const std::byte> in);
 
   platform::CpuInfo cpu_info() const;
 
@@ -82,6 +85,7 @@ class ArchMachine {
   bool m_fsgsbase = false;
   bool m_xsave = false;
   uint64_t m_xcr0 = 0;
+  uint64_t m_fp_state_size = 512;  // FXSAVE, or the XSAVE area of m_xcr0
   std::unique_ptr<kvm_cpuid2, void (*)(void*)> m_cpuid{nullptr, nullptr};
 };
 

@@ -1,5 +1,6 @@
 #include "platform/kvm/arch/arm64/arch_machine.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "platform/kvm/kvm_fd.h"
@@ -41,6 +42,24 @@ constexpr uint64_t core_reg(size_t offset) {
 const uint64_t kPc = core_reg(offsetof(kvm_regs, regs.pc));
 const uint64_t kPstate = core_reg(offsetof(kvm_regs, regs.pstate));
 const uint64_t kSpEl1 = core_reg(offsetof(kvm_regs, sp_el1));
+
+// The FP/SIMD registers, as struct user_fpsimd_state lays them out.
+struct FpsimdState {
+  __uint128_t vregs[32];
+  uint32_t fpsr;
+  uint32_t fpcr;
+  uint32_t reserved[2];
+};
+static_assert(sizeof(FpsimdState) == 528);
+
+uint64_t vreg(unsigned i) {
+  return KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE |
+         ((offsetof(kvm_regs, fp_regs.vregs) + i * sizeof(__uint128_t)) / sizeof(uint32_t));
+}
+const uint64_t kFpsr = KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE |
+                       (offsetof(kvm_regs, fp_regs.fpsr) / sizeof(uint32_t));
+const uint64_t kFpcr = KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE |
+                       (offsetof(kvm_regs, fp_regs.fpcr) / sizeof(uint32_t));
 
 // SCTLR_EL1: MMU, caches, alignment checks of SP, EL0 access to DC ZVA,
 // CTR_EL0 and cache maintenance, WFI/WFE not trapped, and the RES1 bits.
@@ -183,6 +202,7 @@ Result<void, Error> ArchMachine::read_features(int vcpu_fd) {
   }
   m_cpu_info.hwcap2 = hwcap2;
   m_cpu_info.platform = "aarch64";
+  m_cpu_info.fp_state_size = sizeof(FpsimdState);
 
   // TCR_EL1: 48-bit TTBR0 and TTBR1 halves, 4 KiB granules, inner-shareable
   // write-back walks, top byte ignored for EL0 addresses (as Linux), and the
@@ -276,6 +296,34 @@ Result<uint64_t, Error> ArchMachine::get_special(int vcpu_fd, platform::SpecialR
     return make_error("arm64 has no such register");
   }
   return get_reg(vcpu_fd, kTpidrEl0);
+}
+
+Result<void, Error> ArchMachine::get_fp_state(int vcpu_fd, std::span<std::byte> out) {
+  FpsimdState state{};
+  for (unsigned i = 0; i < 32; ++i) {
+    kvm_one_reg reg{vreg(i), reinterpret_cast<uint64_t>(&state.vregs[i])};
+    TRY(KVM_IOCTL(vcpu_fd, KVM_GET_ONE_REG, &reg));
+  }
+  kvm_one_reg fpsr{kFpsr, reinterpret_cast<uint64_t>(&state.fpsr)};
+  TRY(KVM_IOCTL(vcpu_fd, KVM_GET_ONE_REG, &fpsr));
+  kvm_one_reg fpcr{kFpcr, reinterpret_cast<uint64_t>(&state.fpcr)};
+  TRY(KVM_IOCTL(vcpu_fd, KVM_GET_ONE_REG, &fpcr));
+  std::memcpy(out.data(), &state, std::min(out.size(), sizeof(state)));
+  return {};
+}
+
+Result<void, Error> ArchMachine::set_fp_state(int vcpu_fd, std::span<const std::byte> in) {
+  FpsimdState state{};
+  std::memcpy(&state, in.data(), std::min(in.size(), sizeof(state)));
+  for (unsigned i = 0; i < 32; ++i) {
+    kvm_one_reg reg{vreg(i), reinterpret_cast<uint64_t>(&state.vregs[i])};
+    TRY(KVM_IOCTL(vcpu_fd, KVM_SET_ONE_REG, &reg));
+  }
+  kvm_one_reg fpsr{kFpsr, reinterpret_cast<uint64_t>(&state.fpsr)};
+  TRY(KVM_IOCTL(vcpu_fd, KVM_SET_ONE_REG, &fpsr));
+  kvm_one_reg fpcr{kFpcr, reinterpret_cast<uint64_t>(&state.fpcr)};
+  TRY(KVM_IOCTL(vcpu_fd, KVM_SET_ONE_REG, &fpcr));
+  return {};
 }
 
 std::optional<uint32_t> ArchMachine::trap_reason(const kvm_run& run) {

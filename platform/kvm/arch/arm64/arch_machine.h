@@ -54,6 +54,9 @@ class ArchMachine {
   static Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg,
                                          uint64_t value);
   static Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg);
+  // Vcpu::get_fp_state / set_fp_state.
+  static Result<void, Error> get_fp_state(int vcpu_fd, std::span<std::byte> out);
+  static Result<void, Error> set_fp_state(int vcpu_fd, std::span<const std::byte> in);
 
   // For an exit through the stub's doorbell, why (the doorbell offset).
   static std::optional<uint32_t> trap_reason(const kvm_run& run);

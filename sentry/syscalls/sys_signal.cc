@@ -1,0 +1,175 @@
+// Signal syscalls: dispositions, masks, the alternate stack, sigreturn and
+// sending. Delivery itself is Task::deliver_signals, after every trap.
+
+#include <csignal>
+
+#include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/syscalls/handlers.h"
+
+namespace moat::sentry {
+namespace {
+
+// The sa_flags rt_sigaction keeps (Linux's UAPI_SA_FLAGS); unknown bits are
+// cleared so that programs can probe for support.
+constexpr uint64_t kKnownSaFlags = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK |
+                                   SA_RESTART | SA_NODEFER | SA_RESETHAND | arch::kSaArchFlags;
+
+template <typename T>
+Result<T> load(Task& t, UserAddr addr) {
+  T value{};
+  TRY(t.mm().copy_in(addr.value, std::as_writable_bytes(std::span(&value, 1))));
+  return value;
+}
+
+template <typename T>
+Result<void> store(Task& t, UserAddr addr, const T& value) {
+  return t.mm().copy_out(addr.value, std::as_bytes(std::span(&value, 1)));
+}
+
+// Queues `signo` for the caller's own process (the only one moat runs so
+// far); signal 0 only checks that the target exists.
+SysResult send_to_own_process(Task& t, int signo, int code) {
+  if (signo == 0) {
+    return 0;
+  }
+  const SignalInfo info = SignalInfo::from_process(signo, code, t.group().pid(), t.kernel().uid());
+  std::lock_guard guard(t.group().lock());
+  t.group().shared_pending().add(info);
+  return 0;
+}
+
+}  // namespace
+
+// Implements Linux syscall rt_sigaction(2).
+SysResult sys_rt_sigaction(Task& t, int signo, UserAddr act, UserAddr oact, uint64_t sigsetsize) {
+  if (sigsetsize != sizeof(SigSet)) {
+    return Errno::kEINVAL;
+  }
+  if (!valid_signal(signo) || (!act.null() && (sig_bit(signo) & kUnblockable) != 0)) {
+    return Errno::kEINVAL;
+  }
+  std::optional<SignalAction> change;
+  if (!act.null()) {
+    change = TRY(load<SignalAction>(t, act));
+    change->flags &= kKnownSaFlags;
+    change->mask &= ~kUnblockable;
+  }
+  SignalHandlers& handlers = t.group().signal_handlers();
+  SignalAction old = handlers.get(signo);
+  old.flags &= kKnownSaFlags;
+  if (change) {
+    handlers.set(signo, *change);
+    // POSIX: making a pending signal ignored discards it.
+    if (is_ignored(signo, *change)) {
+      t.discard_pending_signal(signo);
+    }
+  }
+  if (!oact.null()) {
+    TRY(store(t, oact, old));
+  }
+  return 0;
+}
+
+// Implements Linux syscall rt_sigprocmask(2).
+SysResult sys_rt_sigprocmask(Task& t, int how, UserAddr set, UserAddr oset, uint64_t sigsetsize) {
+  if (sigsetsize != sizeof(SigSet)) {
+    return Errno::kEINVAL;
+  }
+  const SigSet old = t.signal_mask();
+  if (!set.null()) {
+    const SigSet change = TRY(load<SigSet>(t, set));
+    switch (how) {
+      case SIG_BLOCK:
+        t.set_signal_mask(old | change);
+        break;
+      case SIG_UNBLOCK:
+        t.set_signal_mask(old & ~change);
+        break;
+      case SIG_SETMASK:
+        t.set_signal_mask(change);
+        break;
+      default:
+        return Errno::kEINVAL;
+    }
+  }
+  if (!oset.null()) {
+    TRY(store(t, oset, old));
+  }
+  return 0;
+}
+
+// Implements Linux syscall rt_sigreturn(2).
+SysResult sys_rt_sigreturn(Task& t) {
+  auto restored = arch::restore_signal_frame(t);
+  if (!restored) {
+    t.force_fault_signal({SIGSEGV, SI_KERNEL, 0});
+    return 0;
+  }
+  return *restored;
+}
+
+// Implements Linux syscall sigaltstack(2).
+SysResult sys_sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
+  const uint64_t sp = t.regs().sp();
+  const StackT old = t.signal_stack().describe(sp);
+  if (!ss.null()) {
+    const StackT change = TRY(load<StackT>(t, ss));
+    TRY(t.signal_stack().change(change, sp, arch::kMinSignalStackSize));
+  }
+  if (!old_ss.null()) {
+    TRY(store(t, old_ss, old));
+  }
+  return 0;
+}
+
+// Implements Linux syscall rt_sigpending(2).
+SysResult sys_rt_sigpending(Task& t, UserAddr set, uint64_t sigsetsize) {
+  if (sigsetsize > sizeof(SigSet)) {
+    return Errno::kEINVAL;
+  }
+  const SigSet pending = t.pending_signals() & t.signal_mask();
+  TRY(t.mm().copy_out(set.value, std::as_bytes(std::span(&pending, 1)).first(sigsetsize)));
+  return 0;
+}
+
+// Implements Linux syscall kill(2). moat runs one process (pid 1, its own
+// process group); it is not protected as a namespace's init would be, so a
+// signal's default action applies to it as to any process.
+SysResult sys_kill(Task& t, int pid, int signo) {
+  if (signo < 0 || signo > kNumSignals) {
+    return Errno::kEINVAL;
+  }
+  const int own = t.group().pid();
+  if (pid == own || pid == 0 || pid == -own) {
+    return send_to_own_process(t, signo, SI_USER);
+  }
+  // -1 is every process but init and the caller: nobody here.
+  return Errno::kESRCH;
+}
+
+// Implements Linux syscall tgkill(2).
+SysResult sys_tgkill(Task& t, int tgid, int tid, int signo) {
+  if (tgid <= 0 || tid <= 0 || signo < 0 || signo > kNumSignals) {
+    return Errno::kEINVAL;
+  }
+  if (tgid != t.group().pid() || tid != t.tid()) {
+    return Errno::kESRCH;
+  }
+  if (signo != 0) {
+    t.send_signal(SignalInfo::from_process(signo, SI_TKILL, t.group().pid(), t.kernel().uid()));
+  }
+  return 0;
+}
+
+// Implements Linux syscall tkill(2).
+SysResult sys_tkill(Task& t, int tid, int signo) {
+  if (tid <= 0 || signo < 0 || signo > kNumSignals) {
+    return Errno::kEINVAL;
+  }
+  return sys_tgkill(t, t.group().pid(), tid, signo);
+}
+
+}  // namespace moat::sentry
