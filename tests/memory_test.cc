@@ -171,4 +171,84 @@ TEST(Brk, ImpossibleRequestReturnsCurrentBreak) {
   EXPECT_EQ(static_cast<uintptr_t>(syscall(SYS_brk, 1)), current);
 }
 
+TEST(Madvise, DontneedZeroesPrivateAnonymousPages) {
+  MOAT_COVERS("madvise");
+  auto* p = static_cast<char*>(map_anon(2 * kPage, PROT_READ | PROT_WRITE));
+  ASSERT_NE(p, MAP_FAILED);
+  p[0] = 'a';
+  p[kPage + 7] = 'b';
+  ASSERT_SUCCEEDS(syscall(SYS_madvise, p, 2 * kPage, MADV_DONTNEED));
+  EXPECT_EQ(p[0], 0);
+  EXPECT_EQ(p[kPage + 7], 0);
+  p[0] = 'c';  // still mapped and writable
+  EXPECT_EQ(p[0], 'c');
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p, 2 * kPage));
+}
+
+TEST(Madvise, HintsAndErrors) {
+  MOAT_COVERS("madvise");
+  auto* p = static_cast<char*>(map_anon(4 * kPage, PROT_READ | PROT_WRITE));
+  ASSERT_NE(p, MAP_FAILED);
+  p[0] = 'x';
+  for (int advice : {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTDUMP,
+                     MADV_DODUMP, MADV_DONTFORK, MADV_DOFORK}) {
+    EXPECT_SUCCEEDS(syscall(SYS_madvise, p, 4 * kPage, advice)) << "advice " << advice;
+  }
+  EXPECT_EQ(p[0], 'x');  // hints keep the contents
+  // A length that is not a page multiple covers the partial page.
+  EXPECT_SUCCEEDS(syscall(SYS_madvise, p, 100, MADV_NORMAL));
+  EXPECT_SUCCEEDS(syscall(SYS_madvise, p, 0, MADV_NORMAL));
+  EXPECT_FAILS_WITH(syscall(SYS_madvise, p + 1, kPage, MADV_NORMAL), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_madvise, p, kPage, 9999), EINVAL);
+  // Private anonymous memory has no backing to punch a hole in.
+  EXPECT_FAILS_WITH(syscall(SYS_madvise, p, kPage, MADV_REMOVE), EINVAL);
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p + 2 * kPage, kPage));
+  // A hole in the range: ENOMEM (after advising what is mapped).
+  EXPECT_FAILS_WITH(syscall(SYS_madvise, p, 4 * kPage, MADV_NORMAL), ENOMEM);
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p, 4 * kPage));
+}
+
+TEST(Mincore, ReportsTouchedAndDroppedPages) {
+  MOAT_COVERS("mincore", "madvise");
+  constexpr size_t kPages = 64;
+  auto* p = static_cast<char*>(map_anon(kPages * kPage, PROT_READ | PROT_WRITE));
+  ASSERT_NE(p, MAP_FAILED);
+  p[0] = 1;
+  unsigned char vec[kPages] = {};
+  ASSERT_SUCCEEDS(syscall(SYS_mincore, p, kPages * kPage, vec));
+  EXPECT_EQ(vec[0] & 1, 1);
+  EXPECT_EQ(vec[kPages - 1] & 1, 0);  // never touched
+  ASSERT_SUCCEEDS(syscall(SYS_madvise, p, kPage, MADV_DONTNEED));
+  ASSERT_SUCCEEDS(syscall(SYS_mincore, p, kPage, vec));
+  EXPECT_EQ(vec[0] & 1, 0);
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p, kPages * kPage));
+}
+
+TEST(Mincore, Errors) {
+  MOAT_COVERS("mincore");
+  auto* p = static_cast<char*>(map_anon(2 * kPage, PROT_READ | PROT_WRITE));
+  ASSERT_NE(p, MAP_FAILED);
+  unsigned char vec[2] = {};
+  EXPECT_FAILS_WITH(syscall(SYS_mincore, p + 1, kPage, vec), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_mincore, p, kPage, reinterpret_cast<void*>(8)), EFAULT);
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p + kPage, kPage));
+  EXPECT_FAILS_WITH(syscall(SYS_mincore, p, 2 * kPage, vec), ENOMEM);
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p, kPage));
+}
+
+TEST(Msync, FlagsAndRanges) {
+  MOAT_COVERS("msync");
+  auto* p = static_cast<char*>(map_anon(2 * kPage, PROT_READ | PROT_WRITE));
+  ASSERT_NE(p, MAP_FAILED);
+  EXPECT_SUCCEEDS(syscall(SYS_msync, p, 2 * kPage, MS_SYNC));
+  EXPECT_SUCCEEDS(syscall(SYS_msync, p, 100, MS_ASYNC | MS_INVALIDATE));
+  EXPECT_SUCCEEDS(syscall(SYS_msync, p, 0, MS_SYNC));
+  EXPECT_FAILS_WITH(syscall(SYS_msync, p, kPage, MS_SYNC | MS_ASYNC), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_msync, p, kPage, 0x100), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_msync, p + 1, kPage, MS_SYNC), EINVAL);
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p + kPage, kPage));
+  EXPECT_FAILS_WITH(syscall(SYS_msync, p, 2 * kPage, MS_SYNC), ENOMEM);
+  EXPECT_SUCCEEDS(syscall(SYS_munmap, p, kPage));
+}
+
 }  // namespace

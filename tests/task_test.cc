@@ -113,4 +113,34 @@ TEST(ArchPrctl, Errors) {
 }
 #endif
 
+TEST(SchedGetaffinity, ReturnsAMaskWithTheCurrentCpu) {
+  MOAT_COVERS("sched_getaffinity", "getcpu");
+  uint64_t mask[16] = {};
+  const long size = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
+  ASSERT_GT(size, 0);
+  EXPECT_EQ(size % 8, 0);
+  unsigned cpu = ~0u;
+  unsigned node = ~0u;
+  ASSERT_SUCCEEDS(syscall(SYS_getcpu, &cpu, &node, nullptr));
+  ASSERT_LT(cpu, static_cast<unsigned>(size) * 8);
+  EXPECT_NE(mask[cpu / 64] & (uint64_t{1} << (cpu % 64)), 0u);
+  EXPECT_NE(node, ~0u);
+  // Its own tid names the caller too.
+  uint64_t again[16] = {};
+  EXPECT_EQ(syscall(SYS_sched_getaffinity, syscall(SYS_gettid), sizeof(again), again), size);
+  EXPECT_SUCCEEDS(syscall(SYS_getcpu, nullptr, nullptr, nullptr));
+}
+
+TEST(SchedGetaffinity, Errors) {
+  MOAT_COVERS("sched_getaffinity", "getcpu");
+  uint64_t mask[16] = {};
+  EXPECT_FAILS_WITH(syscall(SYS_sched_getaffinity, 0, 1, mask), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_sched_getaffinity, 0, sizeof(mask) - 1, mask), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_sched_getaffinity, 0x7fffffff, sizeof(mask), mask), ESRCH);
+  EXPECT_FAILS_WITH(syscall(SYS_sched_getaffinity, -1, sizeof(mask), mask), ESRCH);
+  EXPECT_FAILS_WITH(syscall(SYS_sched_getaffinity, 0, sizeof(mask), reinterpret_cast<void*>(8)),
+                    EFAULT);
+  EXPECT_FAILS_WITH(syscall(SYS_getcpu, reinterpret_cast<void*>(8), nullptr, nullptr), EFAULT);
+}
+
 }  // namespace

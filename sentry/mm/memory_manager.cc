@@ -202,6 +202,51 @@ Result<void> MemoryManager::unmap(uint64_t addr, uint64_t length) {
   return {};
 }
 
+Result<void> MemoryManager::check_mapped(uint64_t addr, uint64_t length) const {
+  if (!is_page_aligned(addr)) {
+    return Errno::kEINVAL;
+  }
+  auto rounded = page_round_up(length);
+  if (!rounded || addr > kTaskSize || *rounded > kTaskSize - addr) {
+    return Errno::kENOMEM;
+  }
+  const uint64_t end = addr + *rounded;
+  std::lock_guard guard(m_lock);
+  for (uint64_t cursor = addr; cursor < end;) {
+    auto it = m_vmas.upper_bound(cursor);
+    if (it == m_vmas.begin() || !std::prev(it)->second.contains(cursor)) {
+      return Errno::kENOMEM;
+    }
+    cursor = std::prev(it)->second.end;
+  }
+  return {};
+}
+
+void MemoryManager::discard(uint64_t addr, uint64_t length) {
+  const uint64_t end = addr + *page_round_up(length);
+  std::lock_guard guard(m_lock);
+  // Every VMA overlapping the range; holes are skipped.
+  auto it = m_vmas.upper_bound(addr);
+  if (it != m_vmas.begin() && std::prev(it)->second.end > addr) {
+    --it;
+  }
+  for (; it != m_vmas.end() && it->second.start < end; ++it) {
+    if (!it->second.shared) {
+      unmap_pages(std::max(addr, it->second.start), std::min(end, it->second.end));
+    }
+  }
+}
+
+std::vector<uint8_t> MemoryManager::residency(uint64_t addr, uint64_t length) const {
+  const uint64_t pages = *page_round_up(length) / kPageSize;
+  std::vector<uint8_t> out(pages);
+  std::lock_guard guard(m_lock);
+  for (uint64_t i = 0; i < pages; ++i) {
+    out[i] = m_as->translate(addr + i * kPageSize).has_value() ? 1 : 0;
+  }
+  return out;
+}
+
 Result<void> MemoryManager::protect(uint64_t addr, uint64_t length, uint32_t prot) {
   if (!is_page_aligned(addr)) {
     return Errno::kEINVAL;

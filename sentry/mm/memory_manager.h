@@ -64,6 +64,16 @@ class MemoryManager {
   Result<void> unmap(uint64_t addr, uint64_t length);
   // mprotect(2).
   Result<void> protect(uint64_t addr, uint64_t length, uint32_t prot);
+  // The range checks msync, madvise and mincore share, on page-aligned
+  // `addr`: EINVAL when unaligned, ENOMEM when the range wraps or any page
+  // of it is unmapped. An empty range is fine.
+  Result<void> check_mapped(uint64_t addr, uint64_t length) const;
+  // madvise(MADV_DONTNEED) on a range checked but for holes: private pages
+  // are dropped
+  // (anonymous ones read as zero again); shared ones keep their contents.
+  void discard(uint64_t addr, uint64_t length);
+  // mincore(2) on a checked range: one byte per page, 1 if resident.
+  std::vector<uint8_t> residency(uint64_t addr, uint64_t length) const;
   // brk(2): returns the new (or unchanged) break.
   uint64_t brk(uint64_t requested);
   // Sets up the heap right after the loaded image (at exec).

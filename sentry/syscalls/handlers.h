@@ -37,6 +37,9 @@ SysResult sys_mmap(Task& t, UserAddr addr, uint64_t length, int prot, int flags,
 SysResult sys_munmap(Task& t, UserAddr addr, uint64_t length);
 SysResult sys_mprotect(Task& t, UserAddr addr, uint64_t length, int prot);
 SysResult sys_brk(Task& t, UserAddr addr);
+SysResult sys_msync(Task& t, UserAddr addr, uint64_t length, int flags);
+SysResult sys_madvise(Task& t, UserAddr addr, uint64_t length, int advice);
+SysResult sys_mincore(Task& t, UserAddr addr, uint64_t length, UserAddr vec);
 // sys_thread.cc
 SysResult sys_exit(Task& t, int code);
 SysResult sys_exit_group(Task& t, int code);
@@ -45,6 +48,8 @@ SysResult sys_set_robust_list(Task& t, UserAddr head, uint64_t len);
 SysResult sys_rseq(Task& t, UserAddr rseq, uint32_t len, int flags, uint32_t sig);
 SysResult sys_gettid(Task& t);
 SysResult sys_sched_yield(Task& t);
+SysResult sys_sched_getaffinity(Task& t, int pid, uint64_t size, UserAddr mask);
+SysResult sys_getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr cache);
 // sys_futex.cc
 SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
                     UserAddr uaddr2, uint32_t val3);

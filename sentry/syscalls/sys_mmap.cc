@@ -74,6 +74,122 @@ SysResult sys_mprotect(Task& t, UserAddr addr, uint64_t length, int prot) {
   return 0;
 }
 
+constexpr int kMadvSoftOffline = 101;  // not in every libc's headers
+
+// Implements Linux syscall msync(2). Anonymous memory has nothing to write
+// back, so the checks are the whole call.
+// FIXME: file-backed shared mappings (with the file system) write back here.
+SysResult sys_msync(Task& t, UserAddr addr, uint64_t length, int flags) {
+  if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 ||
+      ((flags & MS_ASYNC) != 0 && (flags & MS_SYNC) != 0)) {
+    return Errno::kEINVAL;
+  }
+  TRY(t.mm().check_mapped(addr.value, length));
+  return 0;
+}
+
+// Implements Linux syscall madvise(2).
+SysResult sys_madvise(Task& t, UserAddr addr, uint64_t length, int advice) {
+  switch (advice) {
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+    case MADV_WILLNEED:
+    case MADV_DONTNEED:
+    case MADV_FREE:
+    case MADV_REMOVE:
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+    case MADV_MERGEABLE:
+    case MADV_UNMERGEABLE:
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+    case MADV_WIPEONFORK:
+    case MADV_KEEPONFORK:
+    case MADV_COLD:
+    case MADV_PAGEOUT:
+    case MADV_POPULATE_READ:
+    case MADV_POPULATE_WRITE:
+      break;
+    case MADV_HWPOISON:
+    case kMadvSoftOffline:
+      return Errno::kEPERM;  // CAP_SYS_ADMIN, which a sandbox never has
+    default:
+      return Errno::kEINVAL;
+  }
+  if (!is_page_aligned(addr.value)) {
+    return Errno::kEINVAL;
+  }
+  if (length != 0 && !page_round_up(length)) {
+    return Errno::kEINVAL;
+  }
+  if (length == 0) {
+    return 0;
+  }
+  if (addr.value > MemoryManager::kTaskSize || length > MemoryManager::kTaskSize - addr.value) {
+    return Errno::kENOMEM;
+  }
+  // Linux advises what is mapped, then reports a hole as ENOMEM.
+  const Result<void> mapped = t.mm().check_mapped(addr.value, length);
+  // Some advice is only for private anonymous memory (MADV_FREE,
+  // MADV_WIPEONFORK), MADV_REMOVE only for memory with a shared backing.
+  bool any_shared = false;
+  bool any_private = false;
+  const uint64_t end = addr.value + *page_round_up(length);
+  for (const Vma& vma : t.mm().vmas()) {
+    if (vma.end > addr.value && vma.start < end) {
+      (vma.shared ? any_shared : any_private) = true;
+    }
+  }
+  switch (advice) {
+    case MADV_DONTNEED:
+      t.mm().discard(addr.value, length);
+      break;
+    case MADV_FREE:  // the pages may go at once: Linux allows either
+      if (any_shared) {
+        return Errno::kEINVAL;
+      }
+      t.mm().discard(addr.value, length);
+      break;
+    case MADV_WIPEONFORK:
+      // FIXME: remembered for fork (issue 6) once fork exists.
+      if (any_shared) {
+        return Errno::kEINVAL;
+      }
+      break;
+    case MADV_REMOVE:
+      // FIXME: shared memory is not shared with anyone until fork, so its
+      // pages are kept rather than punched out.
+      if (any_private) {
+        return Errno::kEINVAL;
+      }
+      break;
+    default:
+      // Hints: moat pages on demand and has no swap, huge pages or KSM.
+      break;
+  }
+  if (!mapped) {
+    return mapped.error();
+  }
+  return 0;
+}
+
+// Implements Linux syscall mincore(2).
+SysResult sys_mincore(Task& t, UserAddr addr, uint64_t length, UserAddr vec) {
+  if (!is_page_aligned(addr.value)) {
+    return Errno::kEINVAL;
+  }
+  if (length == 0) {
+    return 0;
+  }
+  TRY(t.mm().check_mapped(addr.value, length));
+  const std::vector<uint8_t> resident = t.mm().residency(addr.value, length);
+  TRY(t.mm().copy_out(vec.value, std::as_bytes(std::span(resident))));
+  return 0;
+}
+
 // Implements Linux syscall brk(2).
 SysResult sys_brk(Task& t, UserAddr addr) {
   return t.mm().brk(addr.value);

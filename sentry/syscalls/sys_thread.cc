@@ -1,7 +1,12 @@
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
@@ -106,6 +111,41 @@ SysResult sys_gettid(Task& t) {
 // Implements Linux syscall sched_yield(2).
 SysResult sys_sched_yield(Task&) {
   ::sched_yield();
+  return 0;
+}
+
+// Implements Linux syscall sched_getaffinity(2): the CPUs the host lets this
+// thread's vCPU run on, in the host's numbering.
+SysResult sys_sched_getaffinity(Task& t, int pid, uint64_t size, UserAddr mask) {
+  if (pid < 0 || (pid != 0 && pid != t.tid())) {
+    return Errno::kESRCH;
+  }
+  // The host answers the size checks (a multiple of 8 bytes holding every
+  // possible CPU); a larger buffer than its mask is filled only in part.
+  constexpr uint64_t kMaxBytes = 8192;
+  std::vector<unsigned long> host((std::min(size, kMaxBytes) + sizeof(unsigned long) - 1) /
+                                  sizeof(unsigned long));
+  const long got = ::syscall(SYS_sched_getaffinity, 0, std::min(size, kMaxBytes), host.data());
+  if (got < 0) {
+    return static_cast<Errno>(errno);
+  }
+  TRY(t.mm().copy_out(mask.value, std::as_bytes(std::span(host)).first(static_cast<size_t>(got))));
+  return static_cast<uint64_t>(got);
+}
+
+// Implements Linux syscall getcpu(2): the host CPU this vCPU's thread is on.
+SysResult sys_getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr /*cache*/) {
+  unsigned host_cpu = 0;
+  unsigned host_node = 0;
+  if (::syscall(SYS_getcpu, &host_cpu, &host_node, nullptr) != 0) {
+    return static_cast<Errno>(errno);
+  }
+  if (!cpu.null()) {
+    TRY(t.mm().copy_out(cpu.value, std::as_bytes(std::span(&host_cpu, 1))));
+  }
+  if (!node.null()) {
+    TRY(t.mm().copy_out(node.value, std::as_bytes(std::span(&host_node, 1))));
+  }
   return 0;
 }
 
