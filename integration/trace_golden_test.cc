@@ -325,6 +325,19 @@ std::vector<GoldenCase> golden_cases() {
                     "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---",
                     "+++ killed by SIGSEGV +++"};
 
+  GoldenCase& handlers = add("handlers", "trace_handlers");
+  handlers.stdout_text = "handled\nrecovered\n";
+  handlers.present = {"sigaltstack({ss_sp=<addr>, ss_flags=0, ss_size=65536}, NULL) = 0",
+                      "sigaltstack(NULL, {ss_sp=<addr>, ss_flags=0, ss_size=65536}) = 0",
+                      "rt_sigprocmask(SIG_BLOCK, [USR1], NULL, 8) = 0",
+                      "rt_sigpending([USR1], 8) = 0",
+                      "kill(<pid>, SIGUSR1) = 0",
+                      R"(write(1, "handled\n", 8) = 8)",
+                      "rt_sigreturn({mask=[]}) = 0",
+                      "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x8} ---",
+                      R"(write(1, "recovered\n", 10) = 10)",
+                      "+++ exited with 0 +++"};
+
   GoldenCase& exit = add("exit", "trace_exit");
   exit.exit_code = 3;
   exit.stdout_text = "exiting with 3\n";

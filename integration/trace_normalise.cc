@@ -43,9 +43,18 @@
 //     `"<random>"` (a following `...` is kept). The bytes are random.
 // 10. Host name: `nodename="..."` in uname's result becomes
 //     `nodename="<host>"`. The sandbox has its own host name.
+// 11. Pid arguments and senders: the pid arguments of kill (first), tkill
+//     (first) and tgkill (first two), when numeric and positive, and
+//     `si_pid=N` in a signal line (`--- SIGUSR1 {...} ---`) become `<pid>`,
+//     for rule 1's reason.
+// 12. Addresses inside signal structures: `ss_sp=0x...` in sigaltstack's
+//     stack_t, `sa_handler=0x...` and `sa_restorer=0x...` in rt_sigaction's
+//     sigaction (5 or more hex digits) have the address replaced by
+//     `<addr>`, for rule 5's reason (a PIE's handlers move with its image).
 //
 // A line that is not a syscall line (`--- SIGSEGV {...} ---`,
-// `+++ exited with 3 +++`, `<unfinished ...>`) gets rules 1 and 2 only.
+// `+++ exited with 3 +++`, `<unfinished ...>`) gets rules 1, 2 and the
+// si_pid part of 11 only.
 
 #include "integration/trace_normalise.h"
 
@@ -128,6 +137,13 @@ const std::map<std::string, std::set<size_t>, std::less<>> kPointerArgs = {
     {"futex", {0, 3, 4}},
 };
 
+// Rule 11: the pid arguments (0-based).
+const std::map<std::string, std::set<size_t>, std::less<>> kPidArgs = {
+    {"kill", {0}},
+    {"tkill", {0}},
+    {"tgkill", {0, 1}},
+};
+
 // Rule 5: the calls whose iovecs may show an unread iov_base address.
 const std::set<std::string, std::less<>> kIovecCalls = {"readv",   "writev",  "preadv",
                                                         "pwritev", "sendmsg", "recvmsg"};
@@ -147,6 +163,9 @@ const std::regex kTimeArg(R"(^\[[0-9]+ /\* [^*]* \*/\]$)");
 const std::regex kTimeResult(R"(^[0-9]+ \([^)]*\)$)");
 const std::regex kQuoted(R"(^"(\\.|[^"\\])*"(\.\.\.)?$)");
 const std::regex kNodename(R"(\bnodename="(\\.|[^"\\])*")");
+const std::regex kPidNumber(R"(^[1-9][0-9]*$)");
+const std::regex kSiPid(R"(\bsi_pid=[0-9]+\b)");
+const std::regex kStructAddress(R"(\b(ss_sp|sa_handler|sa_restorer)=0x[0-9a-f]{5,}\b)");
 
 // The arguments of `name(args)`: the text between the parentheses split at
 // the commas outside strings, brackets, braces and comments, each piece with
@@ -262,6 +281,18 @@ void mask_call(const std::string& name, std::vector<std::string>& args, std::str
   if (name == "uname" && !args.empty()) {
     args[0] = std::regex_replace(args[0], kNodename, "nodename=\"<host>\"");
   }
+  if (auto it = kPidArgs.find(name); it != kPidArgs.end()) {
+    for (size_t index : it->second) {
+      if (index < args.size() && std::regex_match(trimmed(args[index]), kPidNumber)) {
+        args[index] = (index == 0 ? "" : " ") + std::string("<pid>");
+      }
+    }
+  }
+  if (name == "sigaltstack" || name == "rt_sigaction") {
+    for (auto& arg : args) {
+      arg = std::regex_replace(arg, kStructAddress, "$1=<addr>");
+    }
+  }
 }
 
 }  // namespace
@@ -296,6 +327,9 @@ std::string normalise_line(std::string_view line_view, const NormaliseOptions& o
     args_end = split_args(body, name_end, &args);
   }
   if (!args_end) {
+    if (body.starts_with("--- ")) {
+      return out + std::regex_replace(body, kSiPid, "si_pid=<pid>");
+    }
     return out + body;
   }
   const std::string name = body.substr(0, name_end);

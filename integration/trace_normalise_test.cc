@@ -99,6 +99,37 @@ TEST(TraceNormaliseTest, DifferingResultsStillDiffer) {
                 aligned("1 time(NULL)", "-1 EFAULT (Bad address)"));
 }
 
+TEST(TraceNormaliseTest, PidArgumentsSendersAndStackPointers) {
+  EXPECT_EQ(normalise_line(aligned("kill(25137, SIGUSR1)", "0")), "kill(<pid>, SIGUSR1) = 0");
+  EXPECT_EQ(normalise_line(aligned("tgkill(25137, 25138, SIGUSR1)", "0")),
+            "tgkill(<pid>, <pid>, SIGUSR1) = 0");
+  // Not a pid: 0 and negative process groups stay.
+  EXPECT_EQ(normalise_line(aligned("kill(0, SIGUSR1)", "0")), "kill(0, SIGUSR1) = 0");
+  EXPECT_EQ(normalise_line(aligned("kill(-25137, SIGUSR1)", "0")), "kill(-25137, SIGUSR1) = 0");
+  EXPECT_EQ(normalise_line("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=25137, "
+                           "si_uid=0} ---"),
+            "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=<pid>, si_uid=0} ---");
+  EXPECT_EQ(normalise_line(aligned("sigaltstack({ss_sp=0x55d1c0a4e2e0, ss_flags=0, "
+                                   "ss_size=65536}, NULL)",
+                                   "0")),
+            "sigaltstack({ss_sp=<addr>, ss_flags=0, ss_size=65536}, NULL) = 0");
+  EXPECT_EQ(normalise_line(aligned("rt_sigaction(SIGUSR1, {sa_handler=0x55a0ebff2830, "
+                                   "sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7fb5a8d0aaa0}, "
+                                   "NULL, 8)",
+                                   "0")),
+            "rt_sigaction(SIGUSR1, {sa_handler=<addr>, sa_mask=[], sa_flags=SA_RESTORER, "
+            "sa_restorer=<addr>}, NULL, 8) = 0");
+  expect_differ(aligned("rt_sigaction(SIGUSR1, {sa_handler=SIG_IGN, sa_mask=[], sa_flags=0}, "
+                        "NULL, 8)",
+                        "0"),
+                aligned("rt_sigaction(SIGUSR1, {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}, "
+                        "NULL, 8)",
+                        "0"));
+  expect_differ(aligned("kill(25137, SIGUSR1)", "0"), aligned("kill(25137, SIGUSR2)", "0"));
+  expect_differ("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=1, si_uid=0} ---",
+                "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1, si_uid=0} ---");
+}
+
 TEST(TraceNormaliseTest, SignalAndExitLinesAreExact) {
   EXPECT_EQ(normalise_line("25137 +++ killed by SIGSEGV +++"), "<pid> +++ killed by SIGSEGV +++");
   expect_differ("25137 +++ exited with 3 +++", "25137 +++ exited with 4 +++");

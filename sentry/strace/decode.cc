@@ -81,6 +81,7 @@ bool is_output(const CallText& call, unsigned i) {
     case FdPairOut:
     case SigsetOut:
     case SigactionOut:
+    case StackOut:
     case WaitStatusOut:
     case EpollEventsOut:
     case SockaddrOut:
@@ -317,6 +318,11 @@ std::optional<std::string> format_arg(const CallText& call, unsigned i, bool at_
     case SigactionIn:
     case SigactionOut:
       return format_sigaction(mem, v);
+    case SigreturnMask:
+      return format_sigreturn_mask(mem, v);
+    case StackIn:
+    case StackOut:
+      return format_stack(mem, v);
     case WaitStatusOut: {
       auto status = read_u32(mem, v);
       if (!status) {

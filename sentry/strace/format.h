@@ -159,6 +159,11 @@ std::string format_iovec_addresses(const GuestReader& mem, uint64_t addr, uint64
 std::string format_pollfds(const GuestReader& mem, uint64_t addr, uint64_t count);
 std::string format_pollfds_revents(const GuestReader& mem, uint64_t addr, uint64_t count);
 std::string format_sigset_at(const GuestReader& mem, uint64_t addr, uint64_t size);
+// rt_sigreturn's argument as strace shows it: {mask=[...]}, the mask the
+// signal frame (whose sigmask is at `mask_addr`) restores.
+std::string format_sigreturn_mask(const GuestReader& mem, uint64_t mask_addr);
+// stack_t (sigaltstack): {ss_sp=..., ss_flags=..., ss_size=N}.
+std::string format_stack(const GuestReader& mem, uint64_t addr);
 std::string format_sigaction(const GuestReader& mem,
                              uint64_t addr);  // {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}
 std::string format_siginfo(int signo, int code, uint64_t addr_or_pid, int uid_or_status);

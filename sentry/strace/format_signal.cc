@@ -229,6 +229,31 @@ std::string format_sigaction(const GuestReader& mem, uint64_t addr) {
   return out + "}";
 }
 
+std::string format_sigreturn_mask(const GuestReader& mem, uint64_t mask_addr) {
+  const std::optional<uint64_t> mask = read_struct<uint64_t>(mem, mask_addr);
+  return mask ? "{mask=" + detail::sigset_text(*mask) + "}" : format_address(mask_addr);
+}
+
+std::string format_stack(const GuestReader& mem, uint64_t addr) {
+  struct StackT {
+    uint64_t sp;
+    int32_t flags;
+    int32_t pad;
+    uint64_t size;
+  };
+  const std::optional<StackT> ss = read_struct<StackT>(mem, addr);
+  if (!ss) {
+    return format_address(addr);
+  }
+  static constexpr Named kFlags[] = {
+      {1, "SS_ONSTACK"},
+      {2, "SS_DISABLE"},
+      {uint64_t{1} << 31, "SS_AUTODISARM"},
+  };
+  return fmt::format("{{ss_sp={}, ss_flags={}, ss_size={}}}", format_address(ss->sp),
+                     flags(kFlags, static_cast<uint32_t>(ss->flags), "SS_???"), ss->size);
+}
+
 namespace {
 
 // strace's PRINT_VAL_ID: unsigned, except -1.

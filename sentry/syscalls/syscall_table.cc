@@ -86,7 +86,11 @@ uint64_t run_syscall(Task& task, uint64_t number, const SyscallInfo* info,
                                        const SyscallInfo* info) {
   const SyscallArgs args = arch::syscall_args(task.regs());
   const strace::MmReader memory(task.mm());
-  tracer.syscall_entry(task.tid(), task.trace_call(), number, info, args, memory);
+  SyscallArgs shown = args;
+  if (info != nullptr && info->arg_count > 0 && info->args[0] == ArgKind::SigreturnMask) {
+    shown[0] = arch::sigreturn_mask_address(task.regs());
+  }
+  tracer.syscall_entry(task.tid(), task.trace_call(), number, info, shown, memory);
   const uint64_t ret = run_syscall(task, number, info, args);
   if (task.exiting()) {
     tracer.syscall_no_return(task.tid(), task.trace_call());

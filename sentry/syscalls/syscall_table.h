@@ -96,6 +96,9 @@ enum ArgKind : uint8_t {
   SigsetOut,   // out, +size
   SigactionIn,
   SigactionOut,   // out
+  SigreturnMask,  // rt_sigreturn: the dispatcher passes the frame's sigmask address
+  StackIn,        // stack_t
+  StackOut,       // out
   WaitStatusOut,  // out
   PollfdArray,    // +count; revents on exit
   EpollEventIn,

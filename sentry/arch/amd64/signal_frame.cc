@@ -164,6 +164,10 @@ Result<void> setup_signal_frame(Task& t, const SignalInfo& info, const SignalAct
   return {};
 }
 
+uint64_t sigreturn_mask_address(const platform::UserRegs& r) {
+  return r.rsp - 8 + offsetof(RtSigframe, uc) + offsetof(UContext, sigmask);
+}
+
 Result<uint64_t> restore_signal_frame(Task& t) {
   platform::UserRegs& r = t.regs();
   const uint64_t frame_addr = r.rsp - 8;  // the handler's ret took pretcode

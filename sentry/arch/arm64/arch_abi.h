@@ -75,6 +75,9 @@ Result<void> setup_signal_frame(Task& t, const SignalInfo& info, const SignalAct
 // rt_sigreturn: restores what setup_signal_frame saved and returns the
 // restored return register. An error means a bad frame (SIGSEGV).
 Result<uint64_t> restore_signal_frame(Task& t);
+// Where the frame rt_sigreturn is about to restore keeps its signal mask,
+// for trace mode.
+uint64_t sigreturn_mask_address(const platform::UserRegs& r);
 // Maps what returns from a handler when the program gave no sa_restorer
 // (arm64: a page with the rt_sigreturn trampoline; amd64: nothing).
 Result<void> map_signal_trampoline(MemoryManager& mm);

@@ -163,6 +163,10 @@ Result<void> setup_signal_frame(Task& t, const SignalInfo& info, const SignalAct
   return {};
 }
 
+uint64_t sigreturn_mask_address(const platform::UserRegs& r) {
+  return r.sp_el0 + offsetof(RtSigframe, uc) + offsetof(UContext, sigmask);
+}
+
 Result<uint64_t> restore_signal_frame(Task& t) {
   platform::UserRegs& r = t.regs();
   const uint64_t frame_addr = r.sp_el0;
