@@ -34,10 +34,14 @@ Result<void, Error> Task::run() {
       case platform::Trap::Kind::kPageFault:
         handle_page_fault(trap);
         break;
-      case platform::Trap::Kind::kException:
+      case platform::Trap::Kind::kException: {
         log::sentry().debug("tid {}: exception {:#x} at {:#x}", m_tid, trap.vector, trap.address);
-        force_fault_signal(arch::exception_signal(trap, regs()));
+        FaultSignal signal = arch::exception_signal(trap, regs());
+        signal.trap_no = trap.vector;  // for the frame: trapno and err, or the ESR
+        signal.error_code = trap.error_code;
+        force_fault_signal(signal);
         break;
+      }
       case platform::Trap::Kind::kInterrupted:
         break;
     }

@@ -25,9 +25,7 @@ std::string format_registers(const platform::UserRegs& r) {
       r.r13, r.r14, r.r15, r.rip, r.rflags, r.error_code);
 }
 
-namespace {
-
-FaultSignal signal_for_vector(const platform::Trap& trap, const platform::UserRegs& r) {
+FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
   // Vector numbers and signals as in Linux's arch/x86/kernel/traps.c.
   switch (trap.vector) {
     case 0:  // #DE divide error
@@ -49,15 +47,6 @@ FaultSignal signal_for_vector(const platform::Trap& trap, const platform::UserRe
     default:  // #GP, #OF, #BR, #TS and the rest
       return {SIGSEGV, SI_KERNEL, 0};
   }
-}
-
-}  // namespace
-
-FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
-  FaultSignal signal = signal_for_vector(trap, r);
-  signal.trap_no = trap.vector;
-  signal.error_code = trap.error_code;
-  return signal;
 }
 
 FaultSignal page_fault_signal(const platform::Trap& trap, bool mapped) {

@@ -24,9 +24,7 @@ std::string format_registers(const platform::UserRegs& r) {
   return out + fmt::format("sp={:#x} pc={:#x} pstate={:#x}", r.sp_el0, r.pc, r.pstate);
 }
 
-namespace {
-
-FaultSignal signal_for_class(const platform::Trap& trap, const platform::UserRegs& r) {
+FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
   // Exception classes and signals as in Linux's arch/arm64/kernel/traps.c
   // and fault.c.
   switch (trap.vector) {
@@ -49,6 +47,8 @@ FaultSignal signal_for_class(const platform::Trap& trap, const platform::UserReg
   }
 }
 
+namespace {
+
 // Linux's ESR for a user page fault as a signal frame reports it: the class,
 // IL, CM and WnR kept, the status replaced by a generic translation fault.
 uint64_t user_fault_esr(const platform::Trap& trap) {
@@ -58,13 +58,6 @@ uint64_t user_fault_esr(const platform::Trap& trap) {
 }
 
 }  // namespace
-
-FaultSignal exception_signal(const platform::Trap& trap, const platform::UserRegs& r) {
-  FaultSignal signal = signal_for_class(trap, r);
-  signal.trap_no = trap.vector;
-  signal.error_code = trap.error_code;
-  return signal;
-}
 
 FaultSignal page_fault_signal(const platform::Trap& trap, bool mapped) {
   FaultSignal signal{SIGSEGV, mapped ? SEGV_ACCERR : SEGV_MAPERR, trap.address};
