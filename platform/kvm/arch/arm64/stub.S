@@ -126,10 +126,14 @@ return_to_user:
   ldr x30, [sp, #240]
   eret
 2:
+  /* Inner-shareable: the vCPU may have run on another physical CPU before,
+   * whose TLB still holds this address space's old entries (a guest kernel
+   * flushes the same way; it cannot count on KVM's HCR_EL2.FB/BSU upgrade). */
+  dsb ishst
   msr ttbr0_el1, x0
   isb
-  tlbi vmalle1
-  dsb nsh
+  tlbi vmalle1is
+  dsb ish
   isb
   str xzr, [sp, #TF_NEW_TTBR0]
   b 1b
