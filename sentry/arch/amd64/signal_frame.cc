@@ -4,6 +4,7 @@
 // the software-reserved bytes and the trailing magic that tell the C library
 // and rt_sigreturn what it holds.
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <vector>
@@ -77,7 +78,7 @@ bool has_xsave(const platform::CpuInfo& cpu) {
 
 // The FPU state a handler starts with (Linux's fpu__clear_user_states).
 std::vector<std::byte> initial_fp_state(size_t size) {
-  std::vector<std::byte> state(size);
+  std::vector<std::byte> state(std::max(size, kFxsaveSize));
   const uint16_t fcw = kFcwDefault;
   std::memcpy(state.data(), &fcw, sizeof(fcw));
   const uint32_t mxcsr = kMxcsrDefault;
