@@ -46,8 +46,15 @@ class KvmVcpu final : public platform::Vcpu {
     m_thread.store(pthread_self(), std::memory_order_relaxed);
     m_has_thread.store(true, std::memory_order_release);
     m_arch.prepare_entry(*m_as);
+    const HostThreadGuard guard;
     for (;;) {
       int ret = ::ioctl(m_fd.get(), KVM_RUN, 0);
+      if (guard.restore()) [[unlikely]] {
+        static std::atomic<bool> warned{false};
+        if (!warned.exchange(true)) {
+          log::kvm().debug("KVM_RUN changed moat's own thread pointer; restored it");
+        }
+      }
       if (ret < 0) {
         if (errno == EINTR || errno == EAGAIN) {
           m_run->immediate_exit = 0;
@@ -85,10 +92,10 @@ class KvmVcpu final : public platform::Vcpu {
   void set_address_space(platform::AddressSpace& as) override { m_as = &as; }
 
   Result<void, Error> set_special(platform::SpecialRegister reg, uint64_t value) override {
-    return ArchMachine::set_special(m_fd.get(), reg, value);
+    return m_arch.set_special(m_fd.get(), reg, value);
   }
   Result<uint64_t, Error> get_special(platform::SpecialRegister reg) override {
-    return ArchMachine::get_special(m_fd.get(), reg);
+    return m_arch.get_special(m_fd.get(), reg);
   }
   Result<void, Error> get_fp_state(std::span<std::byte> out) override {
     return ArchMachine::get_fp_state(m_fd.get(), out);

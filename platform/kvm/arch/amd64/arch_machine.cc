@@ -411,6 +411,15 @@ Result<uint64_t, Error> ArchMachine::get_special(int vcpu_fd, platform::SpecialR
   return msrs.entry(0).data;
 }
 
+Result<void, Error> ArchVcpu::set_special(int vcpu_fd, platform::SpecialRegister reg,
+                                          uint64_t value) {
+  return ArchMachine::set_special(vcpu_fd, reg, value);
+}
+
+Result<uint64_t, Error> ArchVcpu::get_special(int vcpu_fd, platform::SpecialRegister reg) const {
+  return ArchMachine::get_special(vcpu_fd, reg);
+}
+
 Result<void, Error> ArchMachine::get_fp_state(int vcpu_fd, std::span<std::byte> out) {
   kvm_xsave xsave{};
   TRY(KVM_IOCTL(vcpu_fd, KVM_GET_XSAVE, &xsave));

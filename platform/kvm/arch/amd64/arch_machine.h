@@ -41,6 +41,16 @@ struct ArchVcpu {
   void prepare_entry(platform::AddressSpace& as);
   // After a doorbell exit: what happened, from trap_reason().
   platform::Trap decode(uint32_t port) const;
+  // FS/GS base: MSRs, through the vCPU.
+  Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg, uint64_t value);
+  Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg) const;
+};
+
+// The arm64 platform checks moat's thread pointer around KVM_RUN; x86-64's
+// (FS base) has never been seen to change there.
+class HostThreadGuard {
+ public:
+  bool restore() const { return false; }
 };
 
 class ArchMachine {

@@ -28,7 +28,6 @@ constexpr uint64_t kTcrEl1 = sys_reg(3, 0, 2, 0, 2);
 constexpr uint64_t kMairEl1 = sys_reg(3, 0, 10, 2, 0);
 constexpr uint64_t kVbarEl1 = sys_reg(3, 0, 12, 0, 0);
 constexpr uint64_t kCntkctlEl1 = sys_reg(3, 0, 14, 1, 0);
-constexpr uint64_t kTpidrEl0 = sys_reg(3, 3, 13, 0, 2);
 constexpr uint64_t kIdAa64Pfr0 = sys_reg(3, 0, 0, 4, 0);
 constexpr uint64_t kIdAa64Pfr1 = sys_reg(3, 0, 0, 4, 1);
 constexpr uint64_t kIdAa64Isar0 = sys_reg(3, 0, 0, 6, 0);
@@ -236,6 +235,7 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   // SAFETY: the trap frame lies at the start of the control page we own.
   auto* frame = reinterpret_cast<TrapFrame*>(m_memory.host(*control));
   frame->doorbell = kDoorbellAddress;
+  frame->tpidr_el0 = 0;
 
   auto& arm64_as = static_cast<Arm64AddressSpace&>(as);
   TRY(set_reg(vcpu_fd, kMairEl1, kMair));
@@ -246,7 +246,6 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
               kStubBase + static_cast<uint64_t>(moat_arm64_vectors - moat_arm64_stub_start)));
   TRY(set_reg(vcpu_fd, kCpacrEl1, kCpacr));
   TRY(set_reg(vcpu_fd, kCntkctlEl1, kCntkctl));
-  TRY(set_reg(vcpu_fd, kTpidrEl0, 0));
   TRY(set_reg(vcpu_fd, kSctlrEl1, kSctlr));
   TRY(set_reg(vcpu_fd, kSpEl1, area));
   TRY(set_reg(vcpu_fd, kPstate, kPstateEl1h));
@@ -283,19 +282,21 @@ platform::Trap ArchVcpu::decode(uint32_t reason) const {
   return trap;
 }
 
-Result<void, Error> ArchMachine::set_special(int vcpu_fd, platform::SpecialRegister reg,
-                                             uint64_t value) {
+Result<void, Error> ArchVcpu::set_special(int /*vcpu_fd*/, platform::SpecialRegister reg,
+                                          uint64_t value) {
   if (reg != platform::SpecialRegister::kTlsPointer) {
     return make_error("arm64 has no such register");
   }
-  return set_reg(vcpu_fd, kTpidrEl0, value);
+  frame->tpidr_el0 = value;
+  return {};
 }
 
-Result<uint64_t, Error> ArchMachine::get_special(int vcpu_fd, platform::SpecialRegister reg) {
+Result<uint64_t, Error> ArchVcpu::get_special(int /*vcpu_fd*/,
+                                              platform::SpecialRegister reg) const {
   if (reg != platform::SpecialRegister::kTlsPointer) {
     return make_error("arm64 has no such register");
   }
-  return get_reg(vcpu_fd, kTpidrEl0);
+  return frame->tpidr_el0;
 }
 
 Result<void, Error> ArchMachine::get_fp_state(int vcpu_fd, std::span<std::byte> out) {

@@ -39,6 +39,30 @@ struct ArchVcpu {
   void prepare_entry(platform::AddressSpace& as);
   // After a doorbell exit: what happened, from trap_reason().
   platform::Trap decode(uint32_t reason) const;
+  // The TLS pointer lives in the trap frame (the stub loads it on entry).
+  Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg, uint64_t value);
+  Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg) const;
+};
+
+// Moat's own thread pointer (TPIDR_EL0, its C library's TLS base), checked
+// around KVM_RUN. Under the emulated test VM the guest's value was seen to
+// come back in it, which crashes moat at its next TLS access; restore() puts
+// the host's back and says whether it had to.
+class HostThreadGuard {
+ public:
+  HostThreadGuard() { asm volatile("mrs %0, tpidr_el0" : "=r"(m_tp)); }
+  bool restore() const {
+    uint64_t now;
+    asm volatile("mrs %0, tpidr_el0" : "=r"(now));
+    if (now == m_tp) [[likely]] {
+      return false;
+    }
+    asm volatile("msr tpidr_el0, %0" : : "r"(m_tp));
+    return true;
+  }
+
+ private:
+  uint64_t m_tp = 0;
 };
 
 class ArchMachine {
@@ -51,9 +75,6 @@ class ArchMachine {
   // Valid once a vCPU exists: the features are read from its ID registers.
   platform::CpuInfo cpu_info() const { return m_cpu_info; }
 
-  static Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg,
-                                         uint64_t value);
-  static Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg);
   // Vcpu::get_fp_state / set_fp_state.
   static Result<void, Error> get_fp_state(int vcpu_fd, std::span<std::byte> out);
   static Result<void, Error> set_fp_state(int vcpu_fd, std::span<const std::byte> in);

@@ -6,7 +6,9 @@
  * then leaves the guest with one plain store to the doorbell: an address
  * with no memory behind it, so KVM_RUN returns KVM_EXIT_MMIO. The store must
  * be a single-register STR (ISV=1): pair or writeback forms give KVM no
- * syndrome to report. When the host re-enters the vCPU, execution continues
+ * syndrome to report. The guest's TPIDR_EL0 (its thread pointer) travels in
+ * the frame too, so that the host's value can never reach the guest: under
+ * the emulated test VM it was seen to (README, "Known problems"). When the host re-enters the vCPU, execution continues
  * after the store: the stub switches TTBR0 if the host asked, reloads the
  * (possibly changed) registers and ERETs to EL0.
  *
@@ -39,6 +41,8 @@
   mrs x0, esr_el1
   mrs x1, far_el1
   stp x0, x1, [sp, #TF_ESR]
+  mrs x0, tpidr_el0
+  str x0, [sp, #TF_TPIDR]
   ldr x0, [sp, #TF_DOORBELL]
   add x0, x0, #\doorbell_offset
   str xzr, [x0]
@@ -106,6 +110,8 @@ return_to_user:
   ldp x0, x1, [sp, #TF_PC]
   msr elr_el1, x0
   msr spsr_el1, x1
+  ldr x0, [sp, #TF_TPIDR]
+  msr tpidr_el0, x0
   ldr x0, [sp, #TF_SP_EL0]
   msr sp_el0, x0
   ldp x0, x1, [sp, #0]

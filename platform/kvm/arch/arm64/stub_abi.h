@@ -12,7 +12,8 @@
 #define TF_FAR 0x118
 #define TF_NEW_TTBR0 0x120 /* host -> stub: if non-zero, loaded (and the TLB flushed) on return */
 #define TF_DOORBELL 0x128  /* the doorbell's virtual address */
-#define TF_SIZE 0x130
+#define TF_TPIDR 0x130     /* the guest's TPIDR_EL0, saved and reloaded by the stub */
+#define TF_SIZE 0x138
 
 /* Offsets from the doorbell address: the store's address says why the
  * guest left. */

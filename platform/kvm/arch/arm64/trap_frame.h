@@ -15,6 +15,7 @@ struct TrapFrame {
   uint64_t far;
   uint64_t new_ttbr0;
   uint64_t doorbell;
+  uint64_t tpidr_el0;
 };
 
 static_assert(offsetof(TrapFrame, regs) + offsetof(platform::UserRegs, x) == TF_X0);
@@ -25,6 +26,7 @@ static_assert(offsetof(TrapFrame, esr) == TF_ESR);
 static_assert(offsetof(TrapFrame, far) == TF_FAR);
 static_assert(offsetof(TrapFrame, new_ttbr0) == TF_NEW_TTBR0);
 static_assert(offsetof(TrapFrame, doorbell) == TF_DOORBELL);
+static_assert(offsetof(TrapFrame, tpidr_el0) == TF_TPIDR);
 static_assert(sizeof(TrapFrame) == TF_SIZE);
 
 }  // namespace moat::kvm
