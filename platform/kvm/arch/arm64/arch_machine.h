@@ -45,9 +45,10 @@ struct ArchVcpu {
 };
 
 // Moat's own thread pointer (TPIDR_EL0, its C library's TLS base), checked
-// around KVM_RUN. Under the emulated test VM the guest's value was seen to
-// come back in it, which crashes moat at its next TLS access; restore() puts
-// the host's back and says whether it had to.
+// around KVM_RUN: in the emulated test VM the guest was seen running with
+// moat's value (README, "Known problems"), and moat itself once died of
+// SIGSEGV; a swapped pointer would crash moat at its next TLS access.
+// restore() puts moat's back and says whether it had to.
 class HostThreadGuard {
  public:
   HostThreadGuard() { asm volatile("mrs %0, tpidr_el0" : "=r"(m_tp)); }

@@ -7,8 +7,9 @@
  * with no memory behind it, so KVM_RUN returns KVM_EXIT_MMIO. The store must
  * be a single-register STR (ISV=1): pair or writeback forms give KVM no
  * syndrome to report. The guest's TPIDR_EL0 (its thread pointer) travels in
- * the frame too, so that the host's value can never reach the guest: under
- * the emulated test VM it was seen to (README, "Known problems"). When the host re-enters the vCPU, execution continues
+ * the frame too, so whatever the host leaves in the register, the guest
+ * resumes with its own (README, "Known problems": in the emulated test VM
+ * the guest was seen running with moat's thread pointer). When the host re-enters the vCPU, execution continues
  * after the store: the stub switches TTBR0 if the host asked, reloads the
  * (possibly changed) registers and ERETs to EL0.
  *
