@@ -507,6 +507,39 @@ TEST_P(ProgramTest, NullDereferenceIsSigsegv) {
   }
 }
 
+TEST_P(ProgramTest, ThreadsJoinWithTheirResults) {
+  RunResult r = run("threads", {"join", "8"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  // Shares 1..8, 1000 times each; each thread returns twice its share.
+  EXPECT_EQ(r.out, "sum 36000 returned 72\n") << r;
+}
+
+TEST_P(ProgramTest, ThreadExitEndsEveryThread) {
+  // The others sleep in a condition variable, in nanosleep and in a loop.
+  RunResult r = run("threads", {"exit_code"});
+  EXPECT_EQ(r.exit_code, 7) << r;
+  EXPECT_FALSE(r.signaled) << r;
+}
+
+TEST_P(ProgramTest, ProcessLivesOnAfterMainThreadExits) {
+  RunResult r = run("threads", {"main_exits"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "last thread\n") << r;
+}
+
+TEST_P(ProgramTest, FaultInAThreadKillsTheProcess) {
+  RunResult r = run("threads", {"fault"});
+  EXPECT_EQ(r.exit_code, 128 + SIGSEGV) << r;
+  if (runner() == Runner::kMoat) {
+    EXPECT_EQ(r.err, "moat: program killed by SIGSEGV at 0x0\n") << r;
+  }
+}
+
+TEST_P(ProgramTest, TermSignalKillsASpinningProcess) {
+  RunResult r = run("threads", {"term"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r;
+}
+
 TEST_P(ProgramTest, MallocBig) {
   RunResult r = run("malloc_big");
   EXPECT_EQ(r.exit_code, 0) << r;

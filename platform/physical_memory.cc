@@ -89,6 +89,7 @@ void PhysicalMemory::release_backing(PhysAddr first, uint64_t pages) {
   if (fallocate(m_fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                 static_cast<off_t>(first - m_base), static_cast<off_t>(pages * kPageSize)) != 0) {
     std::memset(host(first), 0, pages * kPageSize);
+    (void)madvise(host(first), pages * kPageSize, MADV_DONTNEED);  // see invalidate()
   }
 }
 
@@ -111,6 +112,17 @@ void PhysicalMemory::free_pages(std::span<PhysAddr> pages) {
   std::lock_guard guard(m_lock);
   m_free.insert(m_free.end(), pages.begin(), pages.end());
   m_allocated -= pages.size();
+}
+
+void PhysicalMemory::invalidate(std::span<PhysAddr> pages) {
+  std::sort(pages.begin(), pages.end());
+  size_t run_start = 0;
+  for (size_t i = 1; i <= pages.size(); ++i) {
+    if (i == pages.size() || pages[i] != pages[i - 1] + kPageSize) {
+      (void)madvise(host(pages[run_start]), (i - run_start) * kPageSize, MADV_DONTNEED);
+      run_start = i;
+    }
+  }
 }
 
 uint64_t PhysicalMemory::allocated_pages() const {

@@ -42,6 +42,14 @@ class PhysicalMemory {
   // Frees many pages at once, returning contiguous runs to the host with one
   // call each. Reorders `pages`.
   void free_pages(std::span<PhysAddr> pages);
+  // Makes every vCPU forget its translations to these pages, keeping their
+  // contents: the host's mappings of them are dropped (MADV_DONTNEED on the
+  // shared memfd), so the hypervisor's MMU notifier removes its own (stage-2,
+  // EPT/NPT or shadow entries) and flushes every vCPU's TLB before the call
+  // returns. Freeing a page does the same (its backing is punched out). The
+  // guest's page tables must already say what the vCPUs will see next.
+  // Reorders `pages`.
+  void invalidate(std::span<PhysAddr> pages);
 
   bool contains(PhysAddr addr, uint64_t len = 1) const {
     return addr >= m_base && len <= m_size && addr - m_base <= m_size - len;

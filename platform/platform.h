@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,7 +28,7 @@ struct Trap {
     kSyscall,      // the program made a system call; arguments are in the registers
     kPageFault,    // a user access to `address` was refused by the page tables
     kException,    // another CPU exception from user mode (`vector`, `error_code`)
-    kInterrupted,  // Vcpu::kick() or a host signal stopped the run
+    kInterrupted,  // Vcpu::kick() stopped the run
   };
   Kind kind = Kind::kSyscall;
   uint64_t address = 0;           // kPageFault: the faulting address
@@ -61,14 +62,17 @@ class AddressSpace {
   virtual std::optional<Translation> translate(uint64_t va) const = 0;
 
   // Incremented by every change that can leave stale TLB entries; a vCPU
-  // flushes before it next enters the guest with this address space.
-  uint64_t generation() const { return m_generation; }
+  // flushes before it next enters the guest with this address space. Other
+  // vCPUs, running or not, lose the old translations through the memory's
+  // PhysicalMemory::invalidate (or the freeing of the page) before the
+  // change returns.
+  uint64_t generation() const { return m_generation.load(std::memory_order_seq_cst); }
 
  protected:
-  void bump_generation() { ++m_generation; }
+  void bump_generation() { m_generation.fetch_add(1, std::memory_order_seq_cst); }
 
  private:
-  uint64_t m_generation = 0;
+  std::atomic<uint64_t> m_generation{0};
 };
 
 // Registers only the host can set on a vCPU outside the trap frame.
@@ -93,8 +97,12 @@ class Vcpu {
   // FXSAVE's); arm64, Linux's struct user_fpsimd_state (V0-V31, FPSR, FPCR).
   virtual Result<void, Error> get_fp_state(std::span<std::byte> out) = 0;
   virtual Result<void, Error> set_fp_state(std::span<const std::byte> in) = 0;
-  // Makes a current or the next run() return Trap::Kind::kInterrupted. Any thread.
+  // Makes a current or the next run() return Trap::Kind::kInterrupted, with
+  // the user registers in regs() as at any trap. Any thread.
   virtual void kick() = 0;
+  // The calling thread is done running this vCPU: kick() no longer signals
+  // it (the thread may be gone).
+  virtual void release_thread() = 0;
 };
 
 // What the guest CPU offers, for the auxiliary vector.

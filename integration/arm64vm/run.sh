@@ -15,7 +15,8 @@
 #   --console       also print the VM's console (kernel log) to stderr
 #
 # Environment: MOAT_ARM64VM_CACHE (see setup.sh), MOAT_ARM64VM_APPEND (more
-# kernel parameters, e.g. initcall_debug).
+# kernel parameters, e.g. initcall_debug), MOAT_ARM64VM_SMP (vCPUs, default 2)
+# and MOAT_ARM64VM_TCG (QEMU's TCG threading, multi or single; default multi).
 #
 # Exit status: the command's, 124 on timeout, 125 when the VM failed before
 # the command finished (boot failure, guest crash; the console log is shown).
@@ -30,7 +31,7 @@ script=
 console=0
 
 usage() {
-  sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 err() { printf 'arm64vm run: %s\n' "$*" >&2; }
@@ -102,7 +103,8 @@ limit=()
 [[ $timeout -gt 0 ]] && limit=(timeout -k 5 "$timeout")
 "${limit[@]}" qemu-system-aarch64 \
   -machine virt,virtualization=on,gic-version=3 \
-  -cpu max,pauth-impdef=on -smp 2 -m 1024 -accel tcg,thread=multi \
+  -cpu max,pauth-impdef=on -smp "${MOAT_ARM64VM_SMP:-2}" -m 1024 \
+  -accel "tcg,thread=${MOAT_ARM64VM_TCG:-multi}" \
   -nographic -monitor none -serial "file:$tmp/console.log" -no-reboot \
   -nic none \
   -kernel "$cache/kernel/vmlinuz" -initrd "$cache/initrd.gz" \

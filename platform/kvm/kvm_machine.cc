@@ -43,8 +43,11 @@ class KvmVcpu final : public platform::Vcpu {
   ~KvmVcpu() override { munmap(m_run, m_run_size); }
 
   Result<platform::Trap, Error> run() override {
-    m_thread.store(pthread_self(), std::memory_order_relaxed);
-    m_has_thread.store(true, std::memory_order_release);
+    {
+      std::lock_guard guard(m_thread_lock);
+      m_thread = pthread_self();
+      m_has_thread = true;
+    }
     m_arch.prepare_entry(*m_as);
     const HostThreadGuard guard;
     for (;;) {
@@ -57,21 +60,30 @@ class KvmVcpu final : public platform::Vcpu {
       }
       if (ret < 0) {
         if (errno == EINTR || errno == EAGAIN) {
+          // A kick. The guest may be in the middle of user code, whose
+          // registers only KVM holds: make it leave through the stub, which
+          // puts them in the frame, and run on until it has.
           m_run->immediate_exit = 0;
-          platform::Trap trap;
-          trap.kind = platform::Trap::Kind::kInterrupted;
-          return trap;
+          TRY(m_arch.request_stop(m_fd.get(), *m_run));
+          continue;
         }
         return host_error("KVM_RUN", errno);
       }
       if (auto reason = ArchMachine::trap_reason(*m_run)) [[likely]] {
-        return m_arch.decode(*reason);
+        platform::Trap trap = m_arch.decode(*reason);
+        if (trap.kind == platform::Trap::Kind::kInterrupted) {
+          m_arch.stop_taken(m_fd.get(), *m_run);
+        }
+        return trap;
       }
       if (auto code = ArchMachine::stub_fault(*m_run)) {
         return make_error(fmt::format("the guest stub faulted ({:#x})", *code));
       }
       switch (m_run->exit_reason) {
         case KVM_EXIT_INTR:
+          continue;
+        case KVM_EXIT_IRQ_WINDOW_OPEN:
+          TRY(m_arch.request_stop(m_fd.get(), *m_run));
           continue;
         case KVM_EXIT_SHUTDOWN:
           return make_error("the guest vCPU shut down (triple fault)");
@@ -85,6 +97,11 @@ class KvmVcpu final : public platform::Vcpu {
           return make_error(fmt::format("KVM_RUN: unexpected exit reason {}", m_run->exit_reason));
       }
     }
+  }
+
+  void release_thread() override {
+    std::lock_guard guard(m_thread_lock);
+    m_has_thread = false;
   }
 
   platform::UserRegs& regs() override { return m_arch.frame->regs; }
@@ -106,10 +123,12 @@ class KvmVcpu final : public platform::Vcpu {
 
   void kick() override {
     // immediate_exit covers a kick that lands just before KVM_RUN; the signal
-    // one that lands during it.
+    // one that lands during it. run() then brings the guest out through the
+    // stub (request_stop).
     __atomic_store_n(&m_run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    if (m_has_thread.load(std::memory_order_acquire)) {
-      pthread_kill(m_thread.load(std::memory_order_relaxed), kick_signal());
+    std::lock_guard guard(m_thread_lock);
+    if (m_has_thread) {
+      pthread_kill(m_thread, kick_signal());
     }
   }
 
@@ -119,8 +138,9 @@ class KvmVcpu final : public platform::Vcpu {
   size_t m_run_size;
   ArchVcpu m_arch;
   platform::AddressSpace* m_as;
-  std::atomic<pthread_t> m_thread{};
-  std::atomic<bool> m_has_thread{false};
+  std::mutex m_thread_lock;  // the thread that runs the vCPU, for kick()
+  pthread_t m_thread{};
+  bool m_has_thread = false;
 };
 
 class KvmMachine final : public platform::Machine {

@@ -54,9 +54,15 @@ class PageTable {
   }
 
   // Rewrites the permission bits of every leaf in [va, va + len).
-  void protect(uint64_t va, uint64_t len, uint64_t entry_bits) {
-    for_each_leaf(va, len,
-                  [&](uint64_t& entry) { entry = (entry & Format::kAddressMask) | entry_bits; });
+  // Calls `changed` with the page of each entry that was valid before.
+  template <typename Changed>
+  void protect(uint64_t va, uint64_t len, uint64_t entry_bits, Changed&& changed) {
+    for_each_leaf(va, len, [&](uint64_t& entry) {
+      if ((entry & Format::kValid) != 0) {
+        changed(static_cast<platform::PhysAddr>(entry & Format::kAddressMask));
+      }
+      entry = (entry & Format::kAddressMask) | entry_bits;
+    });
   }
 
   // The leaf entry for va, if one is installed (valid or kept).

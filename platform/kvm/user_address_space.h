@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "base/bits.h"
 #include "platform/kvm/page_table.h"
@@ -31,10 +32,15 @@ class UserAddressSpace final : public platform::AddressSpace {
     if (va >= kUserEnd || !is_page_aligned(va)) {
       return Errno::kEFAULT;
     }
-    if (m_table.leaf(va).has_value()) {
-      bump_generation();  // a replaced entry may be cached
+    const std::optional<uint64_t> old = m_table.leaf(va);
+    auto mapped = m_table.map(va, page, Format::user_entry_bits(prot));
+    if (old && (*old & Format::kValid) != 0) {
+      // The old translation may be cached: by this vCPU's TLB, by others'.
+      platform::PhysAddr old_page = *old & Format::kAddressMask;
+      bump_generation();
+      m_memory.invalidate(std::span(&old_page, 1));
     }
-    return m_table.map(va, page, Format::user_entry_bits(prot));
+    return mapped;
   }
 
   void unmap(uint64_t va, uint64_t len,
@@ -42,6 +48,8 @@ class UserAddressSpace final : public platform::AddressSpace {
     if (!clamp(va, len)) {
       return;
     }
+    // Freeing a page drops every vCPU's translations of it
+    // (PhysicalMemory::invalidate); the generation makes this vCPU flush too.
     m_table.unmap(va, len, release);
     bump_generation();
   }
@@ -50,8 +58,11 @@ class UserAddressSpace final : public platform::AddressSpace {
     if (!clamp(va, len)) {
       return;
     }
-    m_table.protect(va, len, Format::user_entry_bits(prot));
+    std::vector<platform::PhysAddr> pages;
+    m_table.protect(va, len, Format::user_entry_bits(prot),
+                    [&pages](platform::PhysAddr page) { pages.push_back(page); });
     bump_generation();
+    m_memory.invalidate(pages);
   }
 
   std::optional<platform::Translation> translate(uint64_t va) const override {

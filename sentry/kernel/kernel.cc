@@ -1,14 +1,20 @@
 #include "sentry/kernel/kernel.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 #include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "base/bits.h"
 #include "base/log.h"
+#include "base/unique_fd.h"
 #include "loader/initial_stack.h"
 #include "loader/load.h"
 #include "sentry/fs/host/host_file.h"
@@ -30,38 +36,49 @@ constexpr unsigned kPieRandomBits = 28;    // pages
 constexpr unsigned kBrkRandomBits = 13;    // pages: up to 32 MiB
 constexpr uint64_t kMinStackGap = 128ull << 20;
 
-// The signals moat passes on to the guest, and the kernel they go to.
+// The signals moat passes on to the guest's first process.
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-std::atomic<Kernel*> g_signal_target{nullptr};
 
-// Installs moat's forwarding handlers for the life of a Kernel::run and puts
-// the previous ones back after it.
+// Linux's default pid_max on 64-bit machines: tids wrap below it.
+constexpr int kPidMax = 4'194'304;
+
+// For the life of a Kernel::run, moat's forwarded signals are blocked in
+// every thread (vCPU threads inherit the mask) and read from a signalfd by
+// a thread of their own, which sends them on with the sentry's locks, as no
+// async signal handler could. The old mask comes back afterwards.
 class HostSignalForwarding {
  public:
-  explicit HostSignalForwarding(Kernel& kernel) {
-    g_signal_target.store(&kernel);
-    struct sigaction sa {};
-    sa.sa_handler = [](int signo) {
-      if (Kernel* k = g_signal_target.load()) {
-        k->post_host_signal(signo);
-      }
-    };
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
-      sigaction(kForwardedSignals[i], &sa, &m_old[i]);
+  explicit HostSignalForwarding(std::function<void(int, int)> forward) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signo : kForwardedSignals) {
+      sigaddset(&set, signo);
+    }
+    pthread_sigmask(SIG_BLOCK, &set, &m_old_mask);
+    m_signal_fd = UniqueFd(signalfd(-1, &set, SFD_CLOEXEC));
+    m_stop_fd = UniqueFd(eventfd(0, EFD_CLOEXEC));
+    if (m_signal_fd.valid() && m_stop_fd.valid()) {
+      m_thread = std::thread(std::move(forward), m_signal_fd.get(), m_stop_fd.get());
+    } else {
+      log::sentry().warn("cannot forward signals to the guest: {}", std::strerror(errno));
     }
   }
   ~HostSignalForwarding() {
-    for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
-      sigaction(kForwardedSignals[i], &m_old[i], nullptr);
+    if (m_thread.joinable()) {
+      const uint64_t one = 1;
+      (void)!write(m_stop_fd.get(), &one, sizeof(one));
+      m_thread.join();
     }
-    g_signal_target.store(nullptr);
+    pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
   }
   HostSignalForwarding(const HostSignalForwarding&) = delete;
   HostSignalForwarding& operator=(const HostSignalForwarding&) = delete;
 
  private:
-  struct sigaction m_old[std::size(kForwardedSignals)]{};
+  sigset_t m_old_mask{};
+  UniqueFd m_signal_fd;
+  UniqueFd m_stop_fd;
+  std::thread m_thread;
 };
 
 }  // namespace
@@ -84,11 +101,170 @@ uint64_t Kernel::layout_random(unsigned bits) {
   return m_random() & ((uint64_t{1} << bits) - 1);
 }
 
-void Kernel::post_host_signal(int signo) {
-  m_host_signals.fetch_or(sig_bit(signo), std::memory_order_acq_rel);
-  if (platform::Vcpu* vcpu = m_init_vcpu.load(std::memory_order_acquire)) {
-    vcpu->kick();
+void Kernel::forward_host_signals(int signal_fd, int stop_fd) {
+  for (;;) {
+    pollfd fds[] = {{signal_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      return;
+    }
+    signalfd_siginfo info{};
+    if (read(signal_fd, &info, sizeof(info)) != sizeof(info)) {
+      continue;
+    }
+    // From outside the sandbox: Linux reports si_pid 0 for a sender in
+    // another pid namespace.
+    m_init_group->send_signal(
+        SignalInfo::from_process(static_cast<int>(info.ssi_signo), SI_USER, 0, 0));
   }
+}
+
+std::shared_ptr<Task> Kernel::find_task(int tid) {
+  std::lock_guard guard(m_tasks_lock);
+  auto it = m_tasks.find(tid);
+  return it != m_tasks.end() ? it->second.task : nullptr;
+}
+
+void Kernel::recycle_vcpu(std::unique_ptr<platform::Vcpu> vcpu) {
+  std::lock_guard guard(m_tasks_lock);
+  m_idle_vcpus.push_back(std::move(vcpu));
+}
+
+void Kernel::add_task(const std::shared_ptr<Task>& task) {
+  task->group().join(task.get());
+  if (m_options.tracer != nullptr) {
+    m_options.tracer->task_started(task->tid());
+  }
+}
+
+void Kernel::task_done(Task& task, const Result<void, Error>& ran) {
+  if (!ran) {
+    log::sentry().error("tid {}: {}", task.tid(), ran.error().message);
+  }
+  task.group().leave(&task);
+  strace::Tracer* tracer = m_options.tracer;
+  if (tracer != nullptr && task.tid() != task.group().pid()) {
+    // strace -f ends each thread with its own "+++ exited with N +++".
+    const ExitStatus status = task.group().exiting()
+                                  ? task.group().exit_status().value_or(ExitStatus::exited(0))
+                                  : ExitStatus::exited(task.exit_code());
+    tracer->process_exited(task.tid(), status.signaled, status.code);
+    tracer->task_ended(task.tid());
+  }
+  std::lock_guard guard(m_tasks_lock);
+  if (!ran && !m_failure) {
+    m_failure = ran.error();
+  }
+  auto it = m_tasks.find(task.tid());
+  if (it != m_tasks.end()) {
+    if (it->second.thread.joinable()) {
+      m_finished.push_back(std::move(it->second.thread));
+    }
+    m_tasks.erase(it);
+  }
+  m_tasks_changed.notify_all();
+}
+
+void Kernel::join_finished_threads() {
+  std::vector<std::thread> finished;
+  {
+    std::lock_guard guard(m_tasks_lock);
+    finished.swap(m_finished);
+  }
+  for (std::thread& thread : finished) {
+    thread.join();
+  }
+}
+
+Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
+  join_finished_threads();
+  std::unique_ptr<platform::Vcpu> vcpu;
+  int tid = 0;
+  {
+    std::lock_guard guard(m_tasks_lock);
+    for (int tries = 0; tries < kPidMax; ++tries) {
+      const int candidate = m_next_tid;
+      m_next_tid = m_next_tid + 1 >= kPidMax ? 2 : m_next_tid + 1;
+      if (!m_tasks.contains(candidate)) {
+        tid = candidate;
+        break;
+      }
+    }
+    if (tid == 0) {
+      return Errno::kEAGAIN;
+    }
+    if (!m_idle_vcpus.empty()) {
+      vcpu = std::move(m_idle_vcpus.back());
+      m_idle_vcpus.pop_back();
+    }
+  }
+  platform::AddressSpace& as = parent.mm().address_space();
+  if (vcpu) {
+    vcpu->set_address_space(as);
+  } else {
+    auto created = m_machine.new_vcpu(as);
+    if (!created) {
+      log::sentry().warn("cannot create a vCPU for a new thread: {}", created.error().message);
+      return Errno::kEAGAIN;
+    }
+    vcpu = std::move(*created);
+  }
+
+  // The caller's registers, FP/SIMD state and TLS, returning 0.
+  vcpu->regs() = parent.regs();
+  arch::start_clone_child(vcpu->regs(), request.stack);
+  std::vector<std::byte> fp(m_cpu_info.fp_state_size);
+  auto copied = parent.vcpu().get_fp_state(fp);
+  if (copied) {
+    copied = vcpu->set_fp_state(fp);
+  }
+  for (platform::SpecialRegister reg : arch::kInheritedRegisters) {
+    if (!copied) {
+      break;
+    }
+    auto value = parent.vcpu().get_special(reg);
+    copied = value ? vcpu->set_special(reg, *value) : Result<void, Error>(value.error());
+  }
+  if (copied && (request.flags & CLONE_SETTLS) != 0) {
+    copied = vcpu->set_special(arch::kTlsRegister, request.tls);
+  }
+  if (!copied) {
+    log::sentry().warn("cannot set up a new thread's vCPU: {}", copied.error().message);
+    recycle_vcpu(std::move(vcpu));
+    return Errno::kEAGAIN;
+  }
+
+  auto fds = (request.flags & CLONE_FILES) != 0 ? parent.fds_ptr() : parent.fds().copy();
+  auto task = std::make_shared<Task>(*this, tid, parent.group_ptr(), parent.mm_ptr(),
+                                     std::move(fds), std::move(vcpu));
+  task->set_exe_path(parent.exe_path());
+  task->set_signal_mask(parent.signal_mask());
+  if ((request.flags & CLONE_CHILD_CLEARTID) != 0) {
+    task->clear_child_tid = request.child_tid;
+  }
+  // Linux writes both before the child runs; a bad address is ignored.
+  const auto tid_bytes = std::as_bytes(std::span(&tid, 1));
+  if ((request.flags & CLONE_PARENT_SETTID) != 0) {
+    (void)parent.mm().copy_out(request.parent_tid, tid_bytes);
+  }
+  if ((request.flags & CLONE_CHILD_SETTID) != 0) {
+    (void)task->mm().copy_out(request.child_tid, tid_bytes);
+  }
+
+  add_task(task);
+  std::lock_guard guard(m_tasks_lock);
+  Running& running = m_tasks[tid];
+  running.task = task;
+  running.thread = std::thread([this, task] {
+    auto ran = task->run();
+    task_done(*task, ran);
+  });
+  return tid;
 }
 
 void Kernel::note_unsupported_syscall(uint64_t number, const char* name) {
@@ -191,26 +367,39 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   }
 
   auto group = std::make_shared<ThreadGroup>(1, 0);
-  Task task(*this, 1, group, mm, fds, std::move(vcpu));
-  task.set_exe_path(spec.guest_path);
+  m_init_group = group;
+  auto task = std::make_shared<Task>(*this, 1, group, mm, fds, std::move(vcpu));
+  task->set_exe_path(spec.guest_path);
+  {
+    std::lock_guard guard(m_tasks_lock);
+    m_next_tid = 2;
+    m_tasks[1].task = task;
+  }
+  add_task(task);
   strace::Tracer* tracer = m_options.tracer;
   if (tracer != nullptr) {
-    tracer->task_started(task.tid());
-    tracer->initial_exec(task.tid(), spec.guest_path, stack->argv, stack->envp,
+    tracer->initial_exec(task->tid(), spec.guest_path, stack->argv, stack->envp,
                          strace::MmReader(*mm));
   }
-  m_init_vcpu.store(&task.vcpu(), std::memory_order_release);
-  Result<void, Error> ran;
   {
-    HostSignalForwarding forwarding(*this);
-    ran = task.run();
+    HostSignalForwarding forwarding(
+        [this](int signal_fd, int stop_fd) { forward_host_signals(signal_fd, stop_fd); });
+    auto ran = task->run();
+    task_done(*task, ran);
+    // The process lives on while any of its threads does.
+    std::unique_lock lock(m_tasks_lock);
+    m_tasks_changed.wait(lock, [this] { return m_tasks.empty(); });
   }
-  m_init_vcpu.store(nullptr, std::memory_order_release);
-  TRY(std::move(ran));
+  join_finished_threads();
+  task.reset();
+  m_init_group.reset();
+  if (m_failure) {
+    return *m_failure;
+  }
   const ExitStatus status = group->exit_status().value_or(ExitStatus::exited(0));
   if (tracer != nullptr) {
-    tracer->process_exited(task.tid(), status.signaled, status.code);
-    tracer->task_ended(task.tid());
+    tracer->process_exited(1, status.signaled, status.code);
+    tracer->task_ended(1);
     tracer->finish();
   }
   return status;

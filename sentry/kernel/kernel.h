@@ -2,22 +2,29 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
 #include "loader/elf.h"
 #include "platform/platform.h"
 #include "sentry/kernel/exit_status.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/kernel/signal.h"
 
 namespace moat::sentry {
 
 class Task;
+class ThreadGroup;
 namespace strace {
 class Tracer;
 }
@@ -36,6 +43,15 @@ struct ExecSpec {
   const loader::ElfImage* image = nullptr;  // parsed from `file`
   std::vector<std::string> argv;
   std::vector<std::string> envp;
+};
+
+// clone(2)'s request for a new thread, decoded from clone or clone3.
+struct CloneRequest {
+  uint64_t flags = 0;
+  uint64_t stack = 0;  // the new thread's stack pointer; 0 keeps the caller's
+  uint64_t tls = 0;
+  uint64_t parent_tid = 0;
+  uint64_t child_tid = 0;
 };
 
 // The sentry's kernel: processes, their memory and files, over one machine.
@@ -64,18 +80,33 @@ class Kernel {
   // Random bits for address-space layout (0 when randomization is off).
   uint64_t layout_random(unsigned bits);
 
-  // Signals sent to moat itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT) go to the
-  // guest's first process. post_host_signal is async-signal-safe: moat's own
-  // handlers call it. take_host_signals returns (and clears) those posted.
-  void post_host_signal(int signo);
-  SigSet take_host_signals() {
-    if (m_host_signals.load(std::memory_order_relaxed) == 0) [[likely]] {
-      return 0;
-    }
-    return m_host_signals.exchange(0, std::memory_order_acq_rel);
-  }
+  FutexTable& futexes() { return m_futexes; }
+
+  // A new thread in the caller's process (clone with CLONE_THREAD), running
+  // on a host thread of its own from the caller's registers. Returns its
+  // tid; EAGAIN when moat cannot start another.
+  Result<int> clone_thread(Task& parent, const CloneRequest& request);
+  // The live task with this tid, or nullptr.
+  std::shared_ptr<Task> find_task(int tid);
+  // A task's vCPU goes back here when the task is gone: KVM frees vCPUs only
+  // with the VM, so the next thread reuses it.
+  void recycle_vcpu(std::unique_ptr<platform::Vcpu> vcpu);
 
  private:
+  struct Running {
+    std::shared_ptr<Task> task;
+    std::thread thread;  // not for the first task, which runs on run()'s thread
+  };
+
+  // Registers a task and its process membership before it first runs.
+  void add_task(const std::shared_ptr<Task>& task);
+  // The end of a task's host thread: unregisters it, and logs an error moat
+  // itself hit running it.
+  void task_done(Task& task, const Result<void, Error>& ran);
+  void join_finished_threads();
+  // Sends the signals moat receives to the first process while it runs.
+  void forward_host_signals(int signal_fd, int stop_fd);
+
   platform::Machine& m_machine;
   KernelOptions m_options;
   platform::CpuInfo m_cpu_info;
@@ -84,8 +115,16 @@ class Kernel {
   std::mt19937_64 m_random;
   std::array<std::atomic<bool>, 1024> m_unsupported_logged{};
   std::atomic<bool> m_out_of_range_logged{false};
-  std::atomic<SigSet> m_host_signals{0};
-  std::atomic<platform::Vcpu*> m_init_vcpu{nullptr};
+  FutexTable m_futexes;
+  std::shared_ptr<ThreadGroup> m_init_group;
+
+  std::mutex m_tasks_lock;
+  std::condition_variable m_tasks_changed;
+  std::map<int, Running> m_tasks;
+  std::vector<std::thread> m_finished;  // host threads that ended, to join
+  std::vector<std::unique_ptr<platform::Vcpu>> m_idle_vcpus;
+  int m_next_tid = 1;
+  std::optional<Error> m_failure;  // the first error moat hit running a task
 };
 
 }  // namespace moat::sentry

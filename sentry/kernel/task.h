@@ -1,11 +1,17 @@
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
 #include "platform/platform.h"
+#include "sentry/kernel/deadline.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
@@ -27,18 +33,28 @@ struct FaultSignal {
   uint64_t error_code = 0;
 };
 
+// Why a sleep ended (Task::sleep).
+enum class WakeReason { kWoken, kTimedOut, kInterrupted };
+
 // One guest thread. It runs on its own host thread, which owns its vCPU.
 class Task {
  public:
   Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group,
        std::shared_ptr<MemoryManager> mm, std::shared_ptr<FdTable> fds,
        std::unique_ptr<platform::Vcpu> vcpu);
+  // Hands the vCPU back to the kernel for the next thread.
+  ~Task();
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
 
   Kernel& kernel() { return m_kernel; }
   int tid() const { return m_tid; }
   ThreadGroup& group() { return *m_group; }
   MemoryManager& mm() { return *m_mm; }
   FdTable& fds() { return *m_fds; }
+  const std::shared_ptr<ThreadGroup>& group_ptr() const { return m_group; }
+  const std::shared_ptr<MemoryManager>& mm_ptr() const { return m_mm; }
+  const std::shared_ptr<FdTable>& fds_ptr() const { return m_fds; }
   platform::Vcpu& vcpu() { return *m_vcpu; }
   platform::UserRegs& regs() { return m_vcpu->regs(); }
 
@@ -51,28 +67,57 @@ class Task {
   // Trace mode's record of the call in progress.
   strace::CallState& trace_call() { return m_trace_call; }
 
-  // Runs the thread until it exits. Returns an error only if moat itself
-  // failed (the platform refused to run the vCPU).
+  // Runs the thread until it exits, then lets go of what it held
+  // (CLONE_CHILD_CLEARTID, the robust list). Returns an error only if moat
+  // itself failed (the platform refused to run the vCPU); the process is
+  // then ended.
   Result<void, Error> run();
+  // The task whose thread is the caller's, or nullptr.
+  static Task* current();
 
   // exit(2): ends this thread; the last thread out ends the process.
   void exit_thread(int code);
+  // What this thread gave exit(2).
+  int exit_code() const { return m_exit_code; }
   // exit_group(2) and fatal signals: ends every thread of the process.
   void exit_group(ExitStatus status);
+
+  // Blocking: parks the thread until `woken()` holds (kWoken), `deadline`
+  // passes (kTimedOut), or a signal it does not block arrives or its process
+  // ends (kInterrupted). Whoever makes `woken()` true calls wake() after.
+  WakeReason sleep(const std::optional<Deadline>& deadline, const std::function<bool()>& woken);
+  void wake();
+  // Makes the thread notice a signal or the end of its process: out of a
+  // sleep, and out of the guest at once. Any thread.
+  void interrupt();
+  // True if sleep() would return kInterrupted now.
+  bool interrupted() const {
+    return should_stop() || m_signal_ready.load(std::memory_order_acquire);
+  }
   // Signals (sentry/kernel/signal.h). A synchronous fault: delivered even if
   // blocked or ignored (then with the default action), as Linux's
   // force_sig_fault.
   void force_fault_signal(const FaultSignal& signal);
   // Ends the process as SIGKILL does (out of memory).
   void force_kill();
-  // Queues a signal for this thread (tgkill, SIGPIPE).
+  // Queues a signal for this thread (tgkill, SIGPIPE) and interrupts it if it
+  // does not block it. A signal the thread would ignore is dropped, as Linux
+  // does, unless blocked.
   void send_signal(const SignalInfo& info);
+  // A signal for this thread or its process now waits unblocked: makes the
+  // thread take it (called with the group's lock held).
+  void signal_ready();
   // Delivers what is pending and not blocked, before the thread returns to
   // the guest: default actions, or a frame for each handler.
   void deliver_signals();
-  SigSet signal_mask() const { return m_blocked; }
+  SigSet signal_mask() const { return m_blocked.load(std::memory_order_relaxed); }
   // rt_sigprocmask and sigreturn: SIGKILL and SIGSTOP are never blocked.
-  void set_signal_mask(SigSet mask) { m_blocked = mask & ~kUnblockable; }
+  void set_signal_mask(SigSet mask);
+  // rt_sigsuspend: `mask` until the next signal delivery, which gives the
+  // handler's frame the mask from before (or puts it back if no handler runs).
+  void suspend_signal_mask(SigSet mask);
+  // Makes interrupted() exact again after a mask change within a syscall.
+  void refresh_signal_ready();
   // Pending for this thread or its process (rt_sigpending's set, unmasked).
   SigSet pending_signals();
   // Drops `signo` from this thread's and its process's pending signals.
@@ -90,6 +135,9 @@ class Task {
   uint32_t rseq_signature = 0;
 
  private:
+  void release_on_exit();
+  void walk_robust_list();
+  void finish_restart(const SignalAction* action);
   void handle_page_fault(const platform::Trap& trap);
   std::optional<SignalInfo> take_signal();
   void deliver(const SignalInfo& info);
@@ -102,10 +150,24 @@ class Task {
   std::shared_ptr<FdTable> m_fds;
   std::unique_ptr<platform::Vcpu> m_vcpu;
   std::string m_exe_path;
-  bool m_exited = false;
+  std::atomic<bool> m_exited{false};
+  int m_exit_code = 0;
   strace::CallState m_trace_call;
-  SigSet m_blocked = 0;
-  PendingSignals m_pending;  // guarded by the group's lock
+  std::atomic<SigSet> m_blocked{0};  // written by this thread only
+  PendingSignals m_pending;          // guarded by the group's lock
+  // Set (under the group's lock) when a signal this thread does not block
+  // waits for it; cleared when it finds none.
+  std::atomic<bool> m_signal_ready{false};
+  std::optional<SigSet> m_saved_mask;  // rt_sigsuspend's mask from before
+  std::mutex m_sleep_lock;
+  std::condition_variable m_sleep_cv;
+  // An interrupted syscall (ERESTART* in its return register) waiting for
+  // signal delivery to decide between EINTR and running it again.
+  struct Restart {
+    int64_t code = 0;  // -ERESTARTSYS, ...; 0: none
+    uint64_t number = 0;
+    uint64_t arg0 = 0;
+  } m_restart;
   SignalStack m_signal_stack;
   FaultSignal m_last_fault;
 };

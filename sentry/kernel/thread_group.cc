@@ -1,5 +1,9 @@
 #include "sentry/kernel/thread_group.h"
 
+#include <algorithm>
+
+#include "sentry/kernel/task.h"
+
 namespace moat::sentry {
 
 bool ThreadGroup::set_exit(ExitStatus status) {
@@ -12,9 +16,61 @@ bool ThreadGroup::set_exit(ExitStatus status) {
   return true;
 }
 
+void ThreadGroup::exit_all(ExitStatus status) {
+  set_exit(status);
+  std::lock_guard guard(m_lock);
+  for (Task* task : m_tasks) {
+    task->interrupt();
+  }
+}
+
 std::optional<ExitStatus> ThreadGroup::exit_status() const {
   std::lock_guard guard(m_lock);
   return m_status;
+}
+
+void ThreadGroup::join(Task* task) {
+  std::lock_guard guard(m_lock);
+  m_tasks.push_back(task);
+}
+
+bool ThreadGroup::leave(Task* task) {
+  std::lock_guard guard(m_lock);
+  std::erase(m_tasks, task);
+  if (!m_tasks.empty()) {
+    return false;
+  }
+  if (!m_status) {
+    m_status = ExitStatus::exited(m_leader_code.load(std::memory_order_relaxed));
+    m_exiting.store(true, std::memory_order_release);
+  }
+  return true;
+}
+
+size_t ThreadGroup::thread_count() const {
+  std::lock_guard guard(m_lock);
+  return m_tasks.size();
+}
+
+void ThreadGroup::send_signal(const SignalInfo& info) {
+  std::lock_guard guard(m_lock);
+  const SigSet bit = sig_bit(info.signo);
+  Task* taker = nullptr;
+  for (Task* task : m_tasks) {
+    if ((task->signal_mask() & bit) == 0 && !task->exiting()) {
+      taker = task;
+      break;
+    }
+  }
+  // Linux asks the leader's mask whether an ignored signal is dropped.
+  const bool leader_blocks = !m_tasks.empty() && (m_tasks.front()->signal_mask() & bit) != 0;
+  if (!leader_blocks && is_ignored(info.signo, m_handlers->get(info.signo))) {
+    return;
+  }
+  m_shared_pending.add(info);
+  if (taker != nullptr) {
+    taker->signal_ready();
+  }
 }
 
 }  // namespace moat::sentry

@@ -4,12 +4,15 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "sentry/kernel/exit_status.h"
 #include "sentry/kernel/limits.h"
 #include "sentry/kernel/signal.h"
 
 namespace moat::sentry {
+
+class Task;
 
 // A process: the threads that share a pid, limits and an exit status.
 class ThreadGroup {
@@ -30,8 +33,25 @@ class ThreadGroup {
   // Records how the process ends; the first caller wins (exit_group racing a
   // fatal signal). Returns false if it had already ended.
   bool set_exit(ExitStatus status);
+  // exit_group(2) and fatal signals: set_exit, then every thread is made to
+  // stop (out of the guest and out of any sleep).
+  void exit_all(ExitStatus status);
   bool exiting() const { return m_exiting.load(std::memory_order_acquire); }
   std::optional<ExitStatus> exit_status() const;
+
+  // The threads. A task joins before it first runs and leaves once it has
+  // let go of everything; the last one out ends the process with the exit
+  // code its leader gave exit(2) (as Linux reports the leader's code),
+  // unless it was already ending. leave() returns true for the last one.
+  void join(Task* task);
+  bool leave(Task* task);
+  size_t thread_count() const;
+  void set_leader_exit_code(int code) { m_leader_code.store(code, std::memory_order_relaxed); }
+
+  // Sends a signal to the process as a whole (kill(2)): queued for the
+  // process and taken by the first thread that does not block it, which is
+  // interrupted (Linux's complete_signal). Dropped if the process ignores it.
+  void send_signal(const SignalInfo& info);
 
  private:
   const int m_pid;
@@ -42,6 +62,8 @@ class ThreadGroup {
   mutable std::mutex m_lock;
   std::atomic<bool> m_exiting{false};
   std::optional<ExitStatus> m_status;
+  std::vector<Task*> m_tasks;  // the leader first while it lives
+  std::atomic<int> m_leader_code{0};
 };
 
 }  // namespace moat::sentry

@@ -50,6 +50,9 @@ SysResult sys_gettid(Task& t);
 SysResult sys_sched_yield(Task& t);
 SysResult sys_sched_getaffinity(Task& t, int pid, uint64_t size, UserAddr mask);
 SysResult sys_getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr cache);
+SysResult sys_clone(Task& t, uint64_t flags, UserAddr stack, UserAddr parent_tid, uint64_t arg3,
+                    uint64_t arg4);
+SysResult sys_clone3(Task& t, UserAddr args, uint64_t size);
 // sys_futex.cc
 SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
                     UserAddr uaddr2, uint32_t val3);
@@ -60,6 +63,8 @@ SysResult sys_rt_sigreturn(Task& t);
 SysResult sys_sigaltstack(Task& t, UserAddr ss, UserAddr old_ss);
 SysResult sys_rt_sigpending(Task& t, UserAddr set, uint64_t sigsetsize);
 SysResult sys_kill(Task& t, int pid, int signo);
+SysResult sys_pause(Task& t);
+SysResult sys_rt_sigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize);
 SysResult sys_tgkill(Task& t, int tgid, int tid, int signo);
 SysResult sys_tkill(Task& t, int tid, int signo);
 // sys_uname.cc
@@ -79,6 +84,8 @@ SysResult sys_getcwd(Task& t, UserAddr buf, uint64_t size);
 // sys_time.cc
 SysResult sys_clock_gettime(Task& t, int clock, UserAddr tp);
 SysResult sys_clock_getres(Task& t, int clock, UserAddr res);
+SysResult sys_nanosleep(Task& t, UserAddr req, UserAddr rem);
+SysResult sys_clock_nanosleep(Task& t, int clock, int flags, UserAddr req, UserAddr rem);
 SysResult sys_gettimeofday(Task& t, UserAddr tv, UserAddr tz);
 SysResult sys_time(Task& t, UserAddr tloc);
 // sys_id.cc

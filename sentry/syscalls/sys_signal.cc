@@ -35,9 +35,7 @@ SysResult send_to_own_process(Task& t, int signo, int code) {
   if (signo == 0) {
     return 0;
   }
-  const SignalInfo info = SignalInfo::from_process(signo, code, t.group().pid(), t.kernel().uid());
-  std::lock_guard guard(t.group().lock());
-  t.group().shared_pending().add(info);
+  t.group().send_signal(SignalInfo::from_process(signo, code, t.group().pid(), t.kernel().uid()));
   return 0;
 }
 
@@ -111,6 +109,26 @@ SysResult sys_rt_sigreturn(Task& t) {
   return *restored;
 }
 
+// Implements Linux syscall pause(2): sleeps until a signal runs a handler
+// (EINTR) or ends the process; one that does neither sleeps on.
+SysResult sys_pause(Task& t) {
+  t.refresh_signal_ready();
+  t.sleep(std::nullopt, [] { return false; });
+  return Errno::kERESTARTNOHAND;
+}
+
+// Implements Linux syscall rt_sigsuspend(2): pause(2) under `mask`; the
+// handler's frame keeps the mask from before, which sigreturn restores.
+SysResult sys_rt_sigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize) {
+  if (sigsetsize != sizeof(SigSet)) {
+    return Errno::kEINVAL;
+  }
+  const SigSet during = TRY(load<SigSet>(t, mask));
+  t.suspend_signal_mask(during);
+  t.sleep(std::nullopt, [] { return false; });
+  return Errno::kERESTARTNOHAND;
+}
+
 // Implements Linux syscall sigaltstack(2).
 SysResult sys_sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   const uint64_t sp = t.regs().sp();
@@ -155,11 +173,17 @@ SysResult sys_tgkill(Task& t, int tgid, int tid, int signo) {
   if (tgid <= 0 || tid <= 0 || signo < 0 || signo > kNumSignals) {
     return Errno::kEINVAL;
   }
-  if (tgid != t.group().pid() || tid != t.tid()) {
+  // FIXME: other processes' threads come with fork.
+  if (tgid != t.group().pid()) {
+    return Errno::kESRCH;
+  }
+  std::shared_ptr<Task> target = t.kernel().find_task(tid);
+  if (!target || &target->group() != &t.group() || target->exiting()) {
     return Errno::kESRCH;
   }
   if (signo != 0) {
-    t.send_signal(SignalInfo::from_process(signo, SI_TKILL, t.group().pid(), t.kernel().uid()));
+    target->send_signal(
+        SignalInfo::from_process(signo, SI_TKILL, t.group().pid(), t.kernel().uid()));
   }
   return 0;
 }

@@ -1,3 +1,4 @@
+#include <linux/sched.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -8,6 +9,9 @@
 #include <cstring>
 #include <vector>
 
+#include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
+#include "base/bits.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
 
@@ -29,7 +33,133 @@ Result<void> write_rseq_ids(Task& t, uint64_t area, uint32_t cpu) {
   return {};
 }
 
+constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+                                     CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+constexpr uint64_t kCloneClearSighand = 0x100000000ull;
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ull;
+constexpr uint64_t kCloneNewTime = 0x80;  // clone3 only: clone()'s low byte is the signal
+
+// The flag checks of Linux's copy_process, then what moat runs: threads.
+SysResult clone_common(Task& t, const CloneRequest& request) {
+  const uint64_t flags = request.flags;
+  if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
+      (flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS)) {
+    return Errno::kEINVAL;
+  }
+  if ((flags & CLONE_THREAD) != 0 && (flags & CLONE_SIGHAND) == 0) {
+    return Errno::kEINVAL;
+  }
+  if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) {
+    return Errno::kEINVAL;
+  }
+  if ((flags & CLONE_THREAD) != 0 && (flags & (CLONE_NEWUSER | CLONE_NEWPID | CLONE_PIDFD)) != 0) {
+    return Errno::kEINVAL;
+  }
+  if ((flags & (kNamespaceFlags | kCloneNewTime)) != 0) {
+    return Errno::kEPERM;  // moat offers no namespaces
+  }
+  if ((flags & CLONE_THREAD) == 0) {
+    // FIXME: new processes (fork, vfork, posix_spawn's CLONE_VM|CLONE_VFORK)
+    // come with copy-on-write address spaces (issue 6).
+    t.kernel().note_unsupported_syscall(arch::syscall_number(t.regs()), "clone (a new process)");
+    return Errno::kENOSYS;
+  }
+  return static_cast<uint64_t>(TRY(t.kernel().clone_thread(t, request)));
+}
+
+// Linux's struct clone_args, as far as moat knows it (CLONE_ARGS_SIZE_VER2).
+struct CloneArgs {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+  uint64_t set_tid;
+  uint64_t set_tid_size;
+  uint64_t cgroup;
+};
+constexpr uint64_t kCloneArgsSizeVer0 = 64;
+
 }  // namespace
+
+// Implements Linux syscall clone(2). The order of the last two arguments is
+// the architecture's (arch::kCloneTlsArg).
+SysResult sys_clone(Task& t, uint64_t flags, UserAddr stack, UserAddr parent_tid, uint64_t arg3,
+                    uint64_t arg4) {
+  CloneRequest request;
+  // The low byte is the exit signal, for a new process; a thread has none.
+  request.flags = flags & ~uint64_t{CSIGNAL};
+  request.stack = stack.value;
+  request.parent_tid = parent_tid.value;
+  request.tls = arch::kCloneTlsArg == 3 ? arg3 : arg4;
+  request.child_tid = arch::kCloneChildTidArg == 3 ? arg3 : arg4;
+  if ((flags & CLONE_PIDFD) != 0 && (flags & CLONE_DETACHED) != 0) {
+    return Errno::kEINVAL;
+  }
+  if ((flags & ~uint64_t{0xffffffff}) != 0) {
+    return Errno::kEINVAL;  // clone() takes 32 bits of flags; clone3 has the rest
+  }
+  return clone_common(t, request);
+}
+
+// Implements Linux syscall clone3(2).
+SysResult sys_clone3(Task& t, UserAddr uargs, uint64_t size) {
+  if (size < kCloneArgsSizeVer0) {
+    return Errno::kEINVAL;
+  }
+  if (size > kPageSize) {
+    return Errno::kE2BIG;
+  }
+  CloneArgs args{};
+  const uint64_t known = std::min<uint64_t>(size, sizeof(args));
+  TRY(t.mm().copy_in(uargs.value, std::as_writable_bytes(std::span(&args, 1)).first(known)));
+  // A newer struct's extra fields must be zero (Linux's copy_struct_from_user).
+  for (uint64_t off = sizeof(args); off < size; off += 8) {
+    uint64_t extra = 0;
+    const uint64_t n = std::min<uint64_t>(8, size - off);
+    TRY(t.mm().copy_in(uargs.value + off, std::as_writable_bytes(std::span(&extra, 1)).first(n)));
+    if (extra != 0) {
+      return Errno::kE2BIG;
+    }
+  }
+  if ((args.flags & ~(uint64_t{0xffffffff} | kCloneClearSighand | kCloneIntoCgroup)) != 0) {
+    return Errno::kEINVAL;
+  }
+  if ((args.exit_signal & ~uint64_t{CSIGNAL}) != 0 || args.exit_signal > kNumSignals) {
+    return Errno::kEINVAL;
+  }
+  if ((args.flags & (CLONE_THREAD | CLONE_PARENT)) != 0 && args.exit_signal != 0) {
+    return Errno::kEINVAL;
+  }
+  if ((args.flags & (kCloneClearSighand | CLONE_SIGHAND)) == (kCloneClearSighand | CLONE_SIGHAND)) {
+    return Errno::kEINVAL;
+  }
+  if (args.set_tid_size > 32 || (args.set_tid == 0 && args.set_tid_size != 0)) {
+    return Errno::kEINVAL;
+  }
+  if ((args.stack == 0) != (args.stack_size == 0)) {
+    return Errno::kEINVAL;
+  }
+  if ((args.flags & (CLONE_DETACHED | (CSIGNAL & ~kCloneNewTime))) != 0) {
+    return Errno::kEINVAL;
+  }
+  if (args.set_tid_size != 0) {
+    return Errno::kEPERM;  // choosing a pid needs CAP_SYS_ADMIN
+  }
+  if ((args.flags & kCloneIntoCgroup) != 0) {
+    return Errno::kEBADF;  // moat has no cgroup descriptors
+  }
+  CloneRequest request;
+  request.flags = args.flags & ~kCloneClearSighand;
+  request.stack = args.stack == 0 ? 0 : args.stack + args.stack_size;
+  request.tls = args.tls;
+  request.parent_tid = args.parent_tid;
+  request.child_tid = args.child_tid;
+  return clone_common(t, request);
+}
 
 // Implements Linux syscall exit(2).
 SysResult sys_exit(Task& t, int code) {
@@ -117,7 +247,7 @@ SysResult sys_sched_yield(Task&) {
 // Implements Linux syscall sched_getaffinity(2): the CPUs the host lets this
 // thread's vCPU run on, in the host's numbering.
 SysResult sys_sched_getaffinity(Task& t, int pid, uint64_t size, UserAddr mask) {
-  if (pid < 0 || (pid != 0 && pid != t.tid())) {
+  if (pid < 0 || (pid != 0 && pid != t.tid() && !t.kernel().find_task(pid))) {
     return Errno::kESRCH;
   }
   // The host answers the size checks (a multiple of 8 bytes holding every

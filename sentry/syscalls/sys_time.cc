@@ -91,3 +91,61 @@ SysResult sys_time(Task& t, UserAddr tloc) {
 }
 
 }  // namespace moat::sentry
+
+namespace moat::sentry {
+namespace {
+
+Result<timespec> load_sleep_time(Task& t, uint64_t addr) {
+  GuestTimespec in{};
+  TRY(t.mm().copy_in(addr, std::as_writable_bytes(std::span(&in, 1))));
+  if (in.sec < 0 || in.nsec < 0 || in.nsec >= 1'000'000'000) {
+    return Errno::kEINVAL;
+  }
+  return timespec{static_cast<time_t>(in.sec), static_cast<long>(in.nsec)};
+}
+
+// Sleeps until `deadline`; a signal ends it early with EINTR and, for a
+// relative sleep, what was left written to `rem` (if given).
+SysResult sleep_until(Task& t, const Deadline& deadline, UserAddr rem) {
+  if (t.sleep(deadline, [] { return false; }) != WakeReason::kInterrupted) {
+    return 0;
+  }
+  if (!rem.null()) {
+    TRY(put_timespec(t, rem.value, deadline.remaining()));
+  }
+  return Errno::kEINTR;
+}
+
+}  // namespace
+
+// Implements Linux syscall nanosleep(2), on CLOCK_MONOTONIC.
+SysResult sys_nanosleep(Task& t, UserAddr req, UserAddr rem) {
+  const timespec duration = TRY(load_sleep_time(t, req.value));
+  return sleep_until(t, Deadline::after(CLOCK_MONOTONIC, duration), rem);
+}
+
+// Implements Linux syscall clock_nanosleep(2).
+// FIXME: sleeping on the process CPU-time clock answers EOPNOTSUPP.
+SysResult sys_clock_nanosleep(Task& t, int clock, int flags, UserAddr req, UserAddr rem) {
+  switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_MONOTONIC:
+    case CLOCK_BOOTTIME:
+    case CLOCK_TAI:
+      break;
+    default:
+      // Linux has no sleep on the coarse and raw clocks nor on a thread's
+      // CPU time (EOPNOTSUPP), and none on the alarm clocks without an RTC.
+      if (!clock_allowed(clock)) {
+        return Errno::kEINVAL;
+      }
+      return Errno::kENOTSUP;
+  }
+  const timespec when = TRY(load_sleep_time(t, req.value));
+  if ((flags & TIMER_ABSTIME) != 0) {
+    return sleep_until(t, Deadline{clock, when}, UserAddr{});
+  }
+  return sleep_until(t, Deadline::after(clock, when), rem);
+}
+
+}  // namespace moat::sentry

@@ -55,4 +55,11 @@ void FdTable::set_limit(size_t limit) {
   m_limit = limit;
 }
 
+std::shared_ptr<FdTable> FdTable::copy() const {
+  std::lock_guard guard(m_lock);
+  auto table = std::make_shared<FdTable>(m_limit);
+  table->m_entries = m_entries;
+  return table;
+}
+
 }  // namespace moat::sentry

@@ -21,6 +21,8 @@ class FdTable {
   Result<void> install_at(int fd, std::shared_ptr<FileDescription> file, bool cloexec);
   Result<void> close(int fd);
   void set_limit(size_t limit);
+  // A copy sharing the open file descriptions (clone without CLONE_FILES).
+  std::shared_ptr<FdTable> copy() const;
 
  private:
   struct Entry {

@@ -47,6 +47,34 @@ inline void set_syscall_return(platform::UserRegs& r, uint64_t value) {
   r.rax = value;
 }
 
+inline uint64_t syscall_return(const platform::UserRegs& r) {
+  return r.rax;
+}
+
+// Makes the thread run the syscall it just made once more (an interrupted
+// call that restarts): back over the 2-byte SYSCALL, with the register the
+// return value overwrote restored.
+inline void restart_syscall(platform::UserRegs& r, uint64_t number, uint64_t arg0) {
+  r.rip -= 2;
+  r.rax = number;
+  (void)arg0;
+}
+
+// clone(2): where tls and child_tid are among the arguments, the registers
+// a new thread starts with (the caller's, returning 0, on its own stack if
+// one was given) and the registers it inherits beyond those.
+inline constexpr int kCloneTlsArg = 4;
+inline constexpr int kCloneChildTidArg = 3;
+inline void start_clone_child(platform::UserRegs& r, uint64_t stack) {
+  set_syscall_return(r, 0);
+  if (stack != 0) {
+    r.rsp = stack;
+  }
+}
+inline constexpr platform::SpecialRegister kInheritedRegisters[] = {
+    platform::SpecialRegister::kFsBase, platform::SpecialRegister::kGsBase};
+inline constexpr platform::SpecialRegister kTlsRegister = platform::SpecialRegister::kFsBase;
+
 // The registers a new program starts with: everything zero but the entry
 // point, the stack pointer and RFLAGS.IF.
 void start_user(platform::UserRegs& r, uint64_t entry, uint64_t sp);

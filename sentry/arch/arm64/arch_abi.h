@@ -47,6 +47,34 @@ inline void set_syscall_return(platform::UserRegs& r, uint64_t value) {
   r.x[0] = value;
 }
 
+inline uint64_t syscall_return(const platform::UserRegs& r) {
+  return r.x[0];
+}
+
+// Makes the thread run the syscall it just made once more (an interrupted
+// call that restarts): back over the 4-byte SVC, with the register the
+// return value overwrote restored.
+inline void restart_syscall(platform::UserRegs& r, uint64_t number, uint64_t arg0) {
+  r.pc -= 4;
+  r.x[0] = arg0;
+  (void)number;
+}
+
+// clone(2): where tls and child_tid are among the arguments, the registers
+// a new thread starts with (the caller's, returning 0, on its own stack if
+// one was given) and the registers it inherits beyond those.
+inline constexpr int kCloneTlsArg = 3;
+inline constexpr int kCloneChildTidArg = 4;
+inline void start_clone_child(platform::UserRegs& r, uint64_t stack) {
+  set_syscall_return(r, 0);
+  if (stack != 0) {
+    r.sp_el0 = stack;
+  }
+}
+inline constexpr platform::SpecialRegister kInheritedRegisters[] = {
+    platform::SpecialRegister::kTlsPointer};
+inline constexpr platform::SpecialRegister kTlsRegister = platform::SpecialRegister::kTlsPointer;
+
 // The registers a new program starts with: everything zero but the entry
 // point and the stack pointer, at EL0.
 void start_user(platform::UserRegs& r, uint64_t entry, uint64_t sp);

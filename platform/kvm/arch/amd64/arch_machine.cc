@@ -15,6 +15,7 @@ extern const char moat_amd64_stub_end[];
 extern const char moat_amd64_syscall_entry[];
 extern const uint64_t moat_amd64_vector_offsets[32];
 extern const char moat_amd64_return_to_user[];
+extern const char moat_amd64_kick_entry[];
 }
 
 static_assert(sizeof(kvm_cpuid2) == 8, "kvm_cpuid2 must match the kernel's layout");
@@ -187,6 +188,8 @@ Result<void, Error> ArchMachine::load_stub() {
     unsigned dpl = (v == 3 || v == 4) ? 3 : 0;
     write_gate(m_memory.host(*idt), v, kStubBase + moat_amd64_vector_offsets[v], dpl);
   }
+  write_gate(m_memory.host(*idt), KICK_VECTOR, kStubBase + offset_of_symbol(moat_amd64_kick_entry),
+             0);
   TRY(map_kernel_page(kIdtAddress, *idt, false, false));
 
   // Every address space links slot 511 to this table.
@@ -288,7 +291,7 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   sregs.gdt.base = area + CPU_GDT;
   sregs.gdt.limit = sizeof(gdt) - 1;
   sregs.idt.base = kIdtAddress;
-  sregs.idt.limit = 32 * 16 - 1;
+  sregs.idt.limit = (KICK_VECTOR + 1) * 16 - 1;
   TRY(KVM_IOCTL(vcpu_fd, KVM_SET_SREGS, &sregs));
 
   MsrList msrs;
@@ -353,6 +356,10 @@ platform::Trap ArchVcpu::decode(uint32_t port) const {
   platform::Trap trap;
   if (port == SYSCALL_PORT) {
     trap.kind = platform::Trap::Kind::kSyscall;
+    return trap;
+  }
+  if (port == KICK_PORT) {
+    trap.kind = platform::Trap::Kind::kInterrupted;
     return trap;
   }
   const uint32_t vector = port - VECTOR_PORT_BASE;
@@ -449,11 +456,35 @@ std::optional<uint32_t> ArchMachine::trap_reason(const kvm_run& run) {
   if (run.exit_reason != KVM_EXIT_IO || run.io.direction != KVM_EXIT_IO_OUT) {
     return std::nullopt;
   }
-  if (run.io.port == SYSCALL_PORT ||
+  if (run.io.port == SYSCALL_PORT || run.io.port == KICK_PORT ||
       (run.io.port >= VECTOR_PORT_BASE && run.io.port < VECTOR_PORT_BASE + 32)) {
     return run.io.port;
   }
   return std::nullopt;
+}
+
+Result<void, Error> ArchVcpu::request_stop(int vcpu_fd, kvm_run& run) {
+  if (stop_injected) {
+    return {};
+  }
+  // Without an in-kernel interrupt controller, an interrupt is injected only
+  // when the guest can take it; until then KVM is asked to exit as soon as
+  // it can (KVM_EXIT_IRQ_WINDOW_OPEN), which is once the stub is back in
+  // user code.
+  if (run.ready_for_interrupt_injection != 0 && run.if_flag != 0) {
+    kvm_interrupt irq{KICK_VECTOR};
+    TRY(KVM_IOCTL(vcpu_fd, KVM_INTERRUPT, &irq));
+    stop_injected = true;
+    run.request_interrupt_window = 0;
+  } else {
+    run.request_interrupt_window = 1;
+  }
+  return {};
+}
+
+void ArchVcpu::stop_taken(int /*vcpu_fd*/, kvm_run& run) {
+  stop_injected = false;
+  run.request_interrupt_window = 0;
 }
 
 std::optional<uint32_t> ArchMachine::stub_fault(const kvm_run& run) {

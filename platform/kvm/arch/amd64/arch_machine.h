@@ -35,12 +35,18 @@ struct ArchVcpu {
   uint64_t syscall_entry = 0;  // LSTAR
   platform::PhysAddr loaded_root = 0;
   uint64_t seen_generation = 0;
+  bool stop_injected = false;  // the kick interrupt is on its way
 
   // Before KVM_RUN: ask the stub to load (and so flush) the page tables if
   // the address space changed or was modified in a way that needs a flush.
   void prepare_entry(platform::AddressSpace& as);
   // After a doorbell exit: what happened, from trap_reason().
   platform::Trap decode(uint32_t port) const;
+  // Makes the vCPU leave user code through the stub (the kick interrupt),
+  // so its registers are in the frame; again after KVM_EXIT_IRQ_WINDOW_OPEN.
+  Result<void, Error> request_stop(int vcpu_fd, kvm_run& run);
+  // The kick trap came back.
+  void stop_taken(int vcpu_fd, kvm_run& run);
   // FS/GS base: MSRs, through the vCPU.
   Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg, uint64_t value);
   Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg) const;

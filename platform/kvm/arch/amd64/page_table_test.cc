@@ -74,12 +74,14 @@ TEST_F(PageTableTest, ProtNoneKeepsThePage) {
   auto page = m_memory->allocate_page();
   ASSERT_TRUE(page.has_value());
   ASSERT_TRUE(m_table->map(0x400000, *page, F::user_entry_bits(platform::kProtRead)));
-  m_table->protect(0x400000, kPageSize, F::user_entry_bits(platform::kProtNone));
+  m_table->protect(0x400000, kPageSize, F::user_entry_bits(platform::kProtNone),
+                   [](platform::PhysAddr) {});
   auto leaf = m_table->leaf(0x400000);
   ASSERT_TRUE(leaf.has_value());
   EXPECT_EQ(*leaf & F::kAddressMask, *page);
   EXPECT_FALSE(*leaf & F::kPresent);
-  m_table->protect(0x400000, kPageSize, F::user_entry_bits(platform::kProtWrite));
+  m_table->protect(0x400000, kPageSize, F::user_entry_bits(platform::kProtWrite),
+                   [](platform::PhysAddr) {});
   EXPECT_TRUE(*m_table->leaf(0x400000) & F::kWritable);
 }
 

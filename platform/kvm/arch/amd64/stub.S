@@ -105,6 +105,16 @@ vector_\n:
   vector_entry \n
 .endr
 
+/* The kick interrupt: the host injects it only while user code runs (IF is
+ * clear in ring 0), to bring that code's registers into the trap frame. */
+.globl moat_amd64_kick_entry
+moat_amd64_kick_entry:
+  pushq $0
+  save_registers
+  pushq $0
+  outb %al, $KICK_PORT
+  jmp moat_amd64_return_to_user
+
 /* Also the first instruction a new vCPU runs, with RSP at the frame's CR2
  * slot. */
 .globl moat_amd64_return_to_user

@@ -22,6 +22,11 @@
 #define SYSCALL_PORT 0x50     /* SYSCALL entered ring 0 */
 #define STUB_FAULT_PORT 0x51  /* the stub itself faulted; AL = vector */
 #define VECTOR_PORT_BASE 0x60 /* exception N from user mode: port 0x60 + N */
+#define KICK_PORT 0x52        /* the kick interrupt stopped user code */
+
+/* The interrupt vector the host injects to stop a vCPU that runs user code
+ * (Vcpu::kick), so that its registers land in the trap frame. */
+#define KICK_VECTOR 32
 
 /* Segment selectors, the same as Linux's so the guest sees familiar values. */
 #define KERNEL_CS 0x10

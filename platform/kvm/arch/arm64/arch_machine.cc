@@ -255,6 +255,8 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
 
   ArchVcpu vcpu;
   vcpu.frame = frame;
+  vcpu.vm_fd = m_vm_fd;
+  vcpu.index = index;
   vcpu.loaded_root = arm64_as.root();
   vcpu.seen_generation = as.generation();
   return vcpu;
@@ -280,6 +282,37 @@ platform::Trap ArchVcpu::decode(uint32_t reason) const {
   platform::Trap trap;
   trap.kind = platform::Trap::Kind::kInterrupted;
   return trap;
+}
+
+namespace {
+
+Result<void, Error> set_irq_line(int vm_fd, unsigned index, bool level) {
+  kvm_irq_level irq{};
+  irq.irq = (KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT) |
+            ((index & KVM_ARM_IRQ_VCPU_MASK) << KVM_ARM_IRQ_VCPU_SHIFT) |
+            (((index >> 8) & KVM_ARM_IRQ_VCPU2_MASK) << KVM_ARM_IRQ_VCPU2_SHIFT) |
+            KVM_ARM_IRQ_CPU_IRQ;
+  irq.level = level ? 1 : 0;
+  TRY(KVM_IOCTL(vm_fd, KVM_IRQ_LINE, &irq));
+  return {};
+}
+
+}  // namespace
+
+Result<void, Error> ArchVcpu::request_stop(int /*vcpu_fd*/, kvm_run& /*run*/) {
+  if (stop_injected) {
+    return {};
+  }
+  TRY(set_irq_line(vm_fd, index, true));
+  stop_injected = true;
+  return {};
+}
+
+void ArchVcpu::stop_taken(int /*vcpu_fd*/, kvm_run& /*run*/) {
+  if (stop_injected) {
+    (void)set_irq_line(vm_fd, index, false);
+    stop_injected = false;
+  }
 }
 
 Result<void, Error> ArchVcpu::set_special(int /*vcpu_fd*/, platform::SpecialRegister reg,

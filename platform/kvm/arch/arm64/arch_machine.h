@@ -34,11 +34,20 @@ struct ArchVcpu {
   TrapFrame* frame = nullptr;
   platform::PhysAddr loaded_root = 0;
   uint64_t seen_generation = 0;
+  int vm_fd = -1;
+  unsigned index = 0;          // in creation order, as KVM_IRQ_LINE names vCPUs
+  bool stop_injected = false;  // the IRQ line is raised
 
   // Before KVM_RUN: sanitise PSTATE and switch/flush TTBR0 if needed.
   void prepare_entry(platform::AddressSpace& as);
   // After a doorbell exit: what happened, from trap_reason().
   platform::Trap decode(uint32_t reason) const;
+  // Makes the vCPU leave user code through the stub, so its registers are
+  // in the frame: its IRQ line (no in-kernel GIC) is raised; EL0 runs with
+  // IRQs unmasked, the stub with them masked.
+  Result<void, Error> request_stop(int vcpu_fd, kvm_run& run);
+  // The IRQ trap came back: the line goes down.
+  void stop_taken(int vcpu_fd, kvm_run& run);
   // The TLS pointer lives in the trap frame (the stub loads it on entry).
   Result<void, Error> set_special(int vcpu_fd, platform::SpecialRegister reg, uint64_t value);
   Result<uint64_t, Error> get_special(int vcpu_fd, platform::SpecialRegister reg) const;
