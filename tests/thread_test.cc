@@ -538,6 +538,55 @@ TEST(Signals, PauseReturnsEintrAfterAHandler) {
 }
 #endif
 
+TEST(Ppoll, NoDescriptorsSleepsUntilTheTimeoutAndUpdatesIt) {
+  MOAT_COVERS("ppoll");
+  timespec tmo{0, 30'000'000};
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(syscall(SYS_ppoll, nullptr, 0, &tmo, nullptr, 8), 0);
+  EXPECT_GE(seconds_since(start), 0.029);
+  EXPECT_EQ(tmo.tv_sec, 0);
+  EXPECT_EQ(tmo.tv_nsec, 0);
+  const timespec bad{0, 1'000'000'000};
+  EXPECT_FAILS_WITH(syscall(SYS_ppoll, nullptr, 0, &bad, nullptr, 8), EINVAL);
+  const uint64_t mask = 0;
+  timespec zero{0, 0};
+  EXPECT_FAILS_WITH(syscall(SYS_ppoll, nullptr, 0, &zero, &mask, 4), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_ppoll, nullptr, 0, reinterpret_cast<timespec*>(8), nullptr, 8),
+                    EFAULT);
+  EXPECT_FAILS_WITH(syscall(SYS_ppoll, nullptr, 1u << 30, &zero, nullptr, 8), EINVAL);
+}
+
+TEST(Ppoll, ASignalUnderItsMaskEndsItWithEintrAndTheTimeLeft) {
+  MOAT_COVERS("ppoll", "tgkill");
+  install(SIGUSR1, record_tid, SA_RESTART);  // ppoll never restarts after a handler
+  g_handler_runs = 0;
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR1);
+  sigset_t old;
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
+  const long main_tid = gettid_raw();
+  std::thread sender([&] {
+    usleep(50000);
+    syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+  });
+  timespec tmo{10, 0};
+  const uint64_t none = 0;  // SIGUSR1 is let through only during the call
+  const long r = syscall(SYS_ppoll, nullptr, 0, &tmo, &none, 8);
+  const int error = errno;
+  sender.join();
+  EXPECT_EQ(r, -1);
+  EXPECT_EQ(error, EINTR);
+  EXPECT_EQ(g_handler_runs.load(), 1);
+  EXPECT_GT(tmo.tv_sec, 5);
+  EXPECT_LT(tmo.tv_sec, 10);
+  sigset_t now;
+  pthread_sigmask(SIG_BLOCK, nullptr, &now);
+  EXPECT_TRUE(sigismember(&now, SIGUSR1));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  signal(SIGUSR1, SIG_DFL);
+}
+
 TEST(Nanosleep, SleepsAtLeastTheTime) {
   MOAT_COVERS("nanosleep", "clock_nanosleep");
   const timespec nap{0, 30'000'000};

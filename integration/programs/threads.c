@@ -6,6 +6,8 @@
 //   threads main_exits   main calls pthread_exit; the last thread prints
 //   threads fault        a thread dereferences NULL while others run
 //   threads term         SIGTERM (default action) while a thread spins
+//   threads read_exit    a thread calls exit(5) while another blocks reading
+//                        stdin (give it a stdin that stays open)
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -75,6 +77,21 @@ static void* null_deref(void* arg) {
   return (void*)(long)*(volatile int*)0;
 }
 
+static void* read_stdin(void* arg) {
+  (void)arg;
+  char c;
+  while (read(0, &c, 1) > 0) {
+  }
+  return NULL;
+}
+
+static void* exit_five(void* arg) {
+  (void)arg;
+  struct timespec t = {0, 50 * 1000 * 1000};
+  nanosleep(&t, NULL);
+  exit(5);
+}
+
 static pthread_t start(void* (*fn)(void*), void* arg) {
   pthread_t t;
   if (pthread_create(&t, NULL, fn, arg) != 0) {
@@ -124,6 +141,11 @@ int main(int argc, char** argv) {
     background();
     start(null_deref, NULL);
     pause();
+    return 1;
+  }
+  if (strcmp(mode, "read_exit") == 0) {
+    start(exit_five, NULL);
+    read_stdin(NULL);
     return 1;
   }
   if (strcmp(mode, "term") == 0) {

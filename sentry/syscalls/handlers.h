@@ -67,6 +67,9 @@ SysResult sys_pause(Task& t);
 SysResult sys_rt_sigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize);
 SysResult sys_tgkill(Task& t, int tgid, int tid, int signo);
 SysResult sys_tkill(Task& t, int tid, int signo);
+// sys_poll.cc
+SysResult sys_ppoll(Task& t, UserAddr fds, uint64_t nfds, UserAddr tmo, UserAddr sigmask,
+                    uint64_t sigsetsize);
 // sys_uname.cc
 SysResult sys_uname(Task& t, UserAddr buf);
 // sys_rlimit.cc

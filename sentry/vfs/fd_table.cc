@@ -57,9 +57,7 @@ void FdTable::set_limit(size_t limit) {
 
 std::shared_ptr<FdTable> FdTable::copy() const {
   std::lock_guard guard(m_lock);
-  auto table = std::make_shared<FdTable>(m_limit);
-  table->m_entries = m_entries;
-  return table;
+  return std::shared_ptr<FdTable>(new FdTable(m_limit, m_entries));
 }
 
 }  // namespace moat::sentry

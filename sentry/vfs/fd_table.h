@@ -30,6 +30,9 @@ class FdTable {
     bool cloexec = false;
   };
 
+  FdTable(size_t limit, std::vector<Entry> entries)
+      : m_entries(std::move(entries)), m_limit(limit) {}
+
   mutable std::mutex m_lock;
   std::vector<Entry> m_entries;
   size_t m_limit;

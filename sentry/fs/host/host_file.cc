@@ -1,6 +1,7 @@
 #include "sentry/fs/host/host_file.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -28,9 +29,27 @@ Errno host_errno() {
   return static_cast<Errno>(errno);
 }
 
-// Host vectored I/O over at most IOV_MAX entries at a time.
+// True if the calling guest thread has a signal to take or must stop.
+bool task_interrupted() {
+  Task* task = Task::current();
+  return task != nullptr && task->interrupted();
+}
+
+// True if a read of `fd` would not block now.
+bool readable_now(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
+// Host vectored I/O over at most IOV_MAX entries at a time. A host call that
+// blocks (a terminal, a pipe) is interrupted by the kick that a signal or
+// exit_group sends the thread; the guest's call then ends as Linux's would:
+// with what was done, or ERESTARTSYS (EINTR, or a restart under SA_RESTART).
+// A read that would block is not started while the thread is interrupted.
+// FIXME: a kick that lands between that check and the host call is missed
+// until the call returns; issue 7's poll-based waiting closes the gap.
 template <typename Fn>
-Result<size_t> vectored(std::span<const iovec> iov, Fn&& fn) {
+Result<size_t> vectored(int fd, bool read, std::span<const iovec> iov, Fn&& fn) {
   size_t total = 0;
   while (!iov.empty()) {
     auto batch = iov.first(std::min<size_t>(iov.size(), IOV_MAX));
@@ -39,9 +58,23 @@ Result<size_t> vectored(std::span<const iovec> iov, Fn&& fn) {
       want += v.iov_len;
     }
     ssize_t n;
-    do {
-      n = fn(batch.data(), static_cast<int>(batch.size()));
-    } while (n < 0 && errno == EINTR);
+    for (;;) {
+      if (read && task_interrupted() && !readable_now(fd)) {
+        n = -1;
+        errno = EINTR;
+      } else {
+        n = fn(batch.data(), static_cast<int>(batch.size()));
+      }
+      if (n >= 0 || errno != EINTR) {
+        break;
+      }
+      if (task_interrupted()) {
+        if (total > 0) {
+          return total;
+        }
+        return Errno::kERESTARTSYS;
+      }
+    }
     if (n < 0) {
       if (total > 0) {
         return total;
@@ -68,11 +101,13 @@ Result<std::shared_ptr<HostFile>, Error> HostFile::dup_of(int host_fd) {
 }
 
 Result<size_t> HostFile::read(std::span<const iovec> dst) {
-  return vectored(dst, [this](const iovec* v, int n) { return ::readv(m_fd.get(), v, n); });
+  return vectored(m_fd.get(), true, dst,
+                  [this](const iovec* v, int n) { return ::readv(m_fd.get(), v, n); });
 }
 
 Result<size_t> HostFile::write(std::span<const iovec> src) {
-  return vectored(src, [this](const iovec* v, int n) { return ::writev(m_fd.get(), v, n); });
+  return vectored(m_fd.get(), false, src,
+                  [this](const iovec* v, int n) { return ::writev(m_fd.get(), v, n); });
 }
 
 Result<FileStat> HostFile::stat() {
