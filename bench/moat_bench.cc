@@ -4,6 +4,8 @@
 //   - a trap round trip through moat's platform layer: a user-mode guest loop
 //     of SYSCALL through the stub, each answered without the sentry;
 //   - the per-call cost of getppid(2) under moat and natively;
+//   - a futex ping-pong between two threads (one round trip = two
+//     wait/wake hand-overs), moat and native;
 //   - wall time from start to exit of a static hello world, moat and native.
 // Prints a table and, with --json FILE, writes the figures as JSON.
 
@@ -153,10 +155,13 @@ int main(int argc, char** argv) {
   }
   const std::string hello = programs + "/hello.glibc";
   const std::string loop = programs + "/getppid_loop.glibc";
+  const std::string pingpong = programs + "/futex_pingpong.glibc";
+  constexpr int kPingPongRounds = 2000;
   constexpr int kLoopCalls = 20000;
   constexpr int kBareIterations = 20000;
 
-  std::vector<double> raw_exit, bare, moat_call, native_call, moat_start, native_start;
+  std::vector<double> raw_exit, bare, moat_call, native_call, moat_start, native_start, moat_pp,
+      native_pp;
   // Warm-up: page cache, the binaries.
   run({moat, "run", "--", hello});
   run({hello});
@@ -171,6 +176,9 @@ int main(int argc, char** argv) {
     moat_call.push_back(
         ns_per_call(run({moat, "run", "--", loop, std::to_string(kLoopCalls)}).first));
     native_call.push_back(ns_per_call(run({loop, std::to_string(kLoopCalls)}).first));
+    moat_pp.push_back(
+        ns_per_call(run({moat, "run", "--", pingpong, std::to_string(kPingPongRounds)}).first));
+    native_pp.push_back(ns_per_call(run({pingpong, std::to_string(kPingPongRounds)}).first));
     for (int k = 0; k < 5; ++k) {
       moat_start.push_back(run({moat, "run", "--", hello}).second * 1e3);
       native_start.push_back(run({hello}).second * 1e3);
@@ -178,12 +186,14 @@ int main(int argc, char** argv) {
   }
   Stats s_raw = stats_of(raw_exit), s_bare = stats_of(bare), s_moat_call = stats_of(moat_call),
         s_native_call = stats_of(native_call), s_moat_start = stats_of(moat_start),
-        s_native_start = stats_of(native_start);
+        s_native_start = stats_of(native_start), s_moat_pp = stats_of(moat_pp),
+        s_native_pp = stats_of(native_pp);
 
   printf("%-34s %-6s %12s %12s %12s %12s %9s\n", "benchmark", "unit", "moat median", "moat min",
          "moat max", "native med", "ratio");
   row("hello start-to-exit", "ms", s_moat_start, s_native_start);
   row("getppid per call", "ns", s_moat_call, s_native_call);
+  row("futex ping-pong round trip", "ns", s_moat_pp, s_native_pp);
   printf("%-34s %-6s %12.1f %12.1f %12.1f\n", "bare KVM exit round trip", "ns", s_raw.median,
          s_raw.min, s_raw.max);
   printf("%-34s %-6s %12.1f %12.1f %12.1f\n", "trap round trip, stub, no sentry", "ns",
@@ -207,6 +217,8 @@ int main(int argc, char** argv) {
         << ", \"native\": " << obj(s_native_start) << "},\n"
         << "  \"getppid_ns\": {\"moat\": " << obj(s_moat_call)
         << ", \"native\": " << obj(s_native_call) << "},\n"
+        << "  \"futex_pingpong_round_trip_ns\": {\"moat\": " << obj(s_moat_pp)
+        << ", \"native\": " << obj(s_native_pp) << "},\n"
         << "  \"bare_exit_round_trip_ns\": " << obj(s_raw) << ",\n"
         << "  \"stub_trap_round_trip_ns\": " << obj(s_bare) << ",\n"
         << "  \"getppid_over_bare_exit\": " << s_moat_call.median / s_raw.median << ",\n"

@@ -587,6 +587,58 @@ TEST(Ppoll, ASignalUnderItsMaskEndsItWithEintrAndTheTimeLeft) {
   signal(SIGUSR1, SIG_DFL);
 }
 
+TEST(Sigtimedwait, TakesASignalAnotherThreadSendsWithItsSiginfo) {
+  MOAT_COVERS("rt_sigtimedwait", "tgkill", "rt_sigprocmask");
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR2);
+  sigset_t old;
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+  const long main_tid = gettid_raw();
+  std::thread sender([&] {
+    usleep(50000);
+    syscall(SYS_tgkill, getpid(), main_tid, SIGUSR2);
+  });
+  siginfo_t info{};
+  const timespec timeout{10, 0};
+  const long r = syscall(SYS_rt_sigtimedwait, &set, &info, &timeout, 8);
+  sender.join();
+  EXPECT_EQ(r, SIGUSR2);
+  EXPECT_EQ(info.si_signo, SIGUSR2);
+  EXPECT_EQ(info.si_code, SI_TKILL);
+  EXPECT_EQ(info.si_pid, getpid());
+  // Still blocked afterwards, and nothing left pending.
+  sigset_t now;
+  pthread_sigmask(SIG_BLOCK, nullptr, &now);
+  EXPECT_TRUE(sigismember(&now, SIGUSR2));
+  sigset_t pending;
+  sigpending(&pending);
+  EXPECT_FALSE(sigismember(&pending, SIGUSR2));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+TEST(Sigtimedwait, PendingAtOnceTimeoutAndErrors) {
+  MOAT_COVERS("rt_sigtimedwait", "tgkill");
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigset_t old;
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+  ASSERT_EQ(syscall(SYS_tgkill, getpid(), gettid_raw(), SIGUSR1), 0);
+  const timespec zero{0, 0};
+  EXPECT_EQ(syscall(SYS_rt_sigtimedwait, &set, nullptr, &zero, 8), SIGUSR1);
+  EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, &set, nullptr, &zero, 8), EAGAIN);
+  const timespec short_wait{0, 30'000'000};
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, &set, nullptr, &short_wait, 8), EAGAIN);
+  EXPECT_GE(seconds_since(start), 0.029);
+  const timespec bad{0, -1};
+  EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, &set, nullptr, &bad, 8), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, &set, nullptr, &zero, 4), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, nullptr, nullptr, &zero, 8), EFAULT);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
 TEST(Nanosleep, SleepsAtLeastTheTime) {
   MOAT_COVERS("nanosleep", "clock_nanosleep");
   const timespec nap{0, 30'000'000};

@@ -273,7 +273,8 @@ void Task::force_kill() {
 void Task::send_signal(const SignalInfo& info) {
   std::lock_guard guard(m_group->lock());
   const bool blocked = (signal_mask() & sig_bit(info.signo)) != 0;
-  if (!blocked && is_ignored(info.signo, m_group->signal_handlers().get(info.signo))) {
+  const bool waited = (m_waited.load(std::memory_order_relaxed) & sig_bit(info.signo)) != 0;
+  if (!blocked && !waited && is_ignored(info.signo, m_group->signal_handlers().get(info.signo))) {
     return;
   }
   m_pending.add(info);
@@ -286,6 +287,30 @@ void Task::suspend_signal_mask(SigSet mask) {
   m_saved_mask = signal_mask();
   set_signal_mask(mask);
   refresh_signal_ready();
+}
+
+Result<SignalInfo> Task::wait_for_signal(SigSet set, const std::optional<Deadline>& deadline) {
+  auto take_wanted = [&]() -> std::optional<SignalInfo> {
+    std::lock_guard guard(m_group->lock());
+    if (auto info = m_pending.take(~set)) {
+      return info;
+    }
+    return m_group->shared_pending().take(~set);
+  };
+  if (auto info = take_wanted()) {
+    return *info;
+  }
+  const SigSet old = signal_mask();
+  m_waited.store(set, std::memory_order_relaxed);
+  set_signal_mask(old & ~set);
+  refresh_signal_ready();
+  const WakeReason reason = sleep(deadline, [] { return false; });
+  m_blocked.store(old, std::memory_order_relaxed);
+  m_waited.store(0, std::memory_order_relaxed);
+  if (auto info = take_wanted()) {
+    return *info;
+  }
+  return reason == WakeReason::kInterrupted ? Errno::kEINTR : Errno::kEAGAIN;
 }
 
 void Task::refresh_signal_ready() {

@@ -116,6 +116,10 @@ class Task {
   // rt_sigsuspend: `mask` until the next signal delivery, which gives the
   // handler's frame the mask from before (or puts it back if no handler runs).
   void suspend_signal_mask(SigSet mask);
+  // rt_sigtimedwait: takes a pending signal of `set`, waiting for one until
+  // `deadline` (EAGAIN) or another signal (EINTR). While it waits, the
+  // signals of `set` are unblocked and not dropped as ignored.
+  Result<SignalInfo> wait_for_signal(SigSet set, const std::optional<Deadline>& deadline);
   // Makes interrupted() exact again after a mask change within a syscall.
   void refresh_signal_ready();
   // Pending for this thread or its process (rt_sigpending's set, unmasked).
@@ -159,6 +163,7 @@ class Task {
   // waits for it; cleared when it finds none.
   std::atomic<bool> m_signal_ready{false};
   std::optional<SigSet> m_saved_mask;  // rt_sigsuspend's mask from before
+  std::atomic<SigSet> m_waited{0};     // rt_sigtimedwait's set (Linux's real_blocked)
   std::mutex m_sleep_lock;
   std::condition_variable m_sleep_cv;
   // An interrupted syscall (ERESTART* in its return register) waiting for

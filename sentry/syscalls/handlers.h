@@ -64,6 +64,8 @@ SysResult sys_sigaltstack(Task& t, UserAddr ss, UserAddr old_ss);
 SysResult sys_rt_sigpending(Task& t, UserAddr set, uint64_t sigsetsize);
 SysResult sys_kill(Task& t, int pid, int signo);
 SysResult sys_pause(Task& t);
+SysResult sys_rt_sigtimedwait(Task& t, UserAddr set, UserAddr info, UserAddr timeout,
+                              uint64_t sigsetsize);
 SysResult sys_rt_sigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize);
 SysResult sys_tgkill(Task& t, int tgid, int tid, int signo);
 SysResult sys_tkill(Task& t, int tid, int signo);

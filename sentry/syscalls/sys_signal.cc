@@ -129,6 +129,35 @@ SysResult sys_rt_sigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize) {
   return Errno::kERESTARTNOHAND;
 }
 
+// Implements Linux syscall rt_sigtimedwait(2): takes a pending signal of
+// `set` (the thread's own first, then the process's), waiting for one until
+// the timeout (EAGAIN); another signal's handler ends the wait with EINTR.
+SysResult sys_rt_sigtimedwait(Task& t, UserAddr set, UserAddr info, UserAddr timeout,
+                              uint64_t sigsetsize) {
+  if (sigsetsize != sizeof(SigSet)) {
+    return Errno::kEINVAL;
+  }
+  const SigSet wanted = TRY(load<SigSet>(t, set)) & ~kUnblockable;
+  std::optional<Deadline> deadline;
+  if (!timeout.null()) {
+    struct {
+      int64_t sec;
+      int64_t nsec;
+    } ts{};
+    TRY(t.mm().copy_in(timeout.value, std::as_writable_bytes(std::span(&ts, 1))));
+    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) {
+      return Errno::kEINVAL;
+    }
+    deadline = Deadline::after(CLOCK_MONOTONIC,
+                               timespec{static_cast<time_t>(ts.sec), static_cast<long>(ts.nsec)});
+  }
+  const SignalInfo taken = TRY(t.wait_for_signal(wanted, deadline));
+  if (!info.null()) {
+    TRY(store(t, info, taken));
+  }
+  return static_cast<uint64_t>(taken.signo);
+}
+
 // Implements Linux syscall sigaltstack(2).
 SysResult sys_sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   const uint64_t sp = t.regs().sp();
