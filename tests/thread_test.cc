@@ -639,6 +639,43 @@ TEST(Sigtimedwait, PendingAtOnceTimeoutAndErrors) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
+TEST(Signals, IgnoringASignalDropsItFromEveryThreadsQueue) {
+  MOAT_COVERS("rt_sigaction", "rt_sigpending", "tgkill");
+  std::atomic<long> tid{0};
+  std::atomic<int> step{0};
+  bool pending_before = false;
+  bool pending_after = true;
+  std::thread holder([&] {
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &block, nullptr);
+    tid = gettid_raw();
+    while (step.load() != 1) {
+      usleep(1000);
+    }
+    sigset_t pending;
+    sigpending(&pending);
+    pending_before = sigismember(&pending, SIGUSR1);
+    step = 2;
+    while (step.load() != 3) {
+      usleep(1000);
+    }
+    sigpending(&pending);
+    pending_after = sigismember(&pending, SIGUSR1);
+  });
+  ASSERT_TRUE(eventually([&] { return tid.load() != 0; }));
+  ASSERT_EQ(syscall(SYS_tgkill, getpid(), tid.load(), SIGUSR1), 0);
+  step = 1;
+  ASSERT_TRUE(eventually([&] { return step.load() == 2; }));
+  signal(SIGUSR1, SIG_IGN);
+  step = 3;
+  holder.join();
+  EXPECT_TRUE(pending_before);
+  EXPECT_FALSE(pending_after);
+  signal(SIGUSR1, SIG_DFL);
+}
+
 TEST(Nanosleep, SleepsAtLeastTheTime) {
   MOAT_COVERS("nanosleep", "clock_nanosleep");
   const timespec nap{0, 30'000'000};

@@ -324,10 +324,8 @@ SigSet Task::pending_signals() {
   return m_pending.set() | m_group->shared_pending().set();
 }
 
-void Task::discard_pending_signal(int signo) {
-  std::lock_guard guard(m_group->lock());
+void Task::discard_pending_locked(int signo) {
   m_pending.discard(signo);
-  m_group->shared_pending().discard(signo);
 }
 
 std::optional<SignalInfo> Task::take_signal() {

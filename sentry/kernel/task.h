@@ -124,8 +124,9 @@ class Task {
   void refresh_signal_ready();
   // Pending for this thread or its process (rt_sigpending's set, unmasked).
   SigSet pending_signals();
-  // Drops `signo` from this thread's and its process's pending signals.
-  void discard_pending_signal(int signo);
+  // Drops `signo` from this thread's own pending signals; the group's lock
+  // is held (ThreadGroup::discard_pending).
+  void discard_pending_locked(int signo);
   SignalStack& signal_stack() { return m_signal_stack; }
   // The last fault delivered as a signal, for the frame's trap fields.
   const FaultSignal& last_fault() const { return m_last_fault; }

@@ -52,6 +52,14 @@ size_t ThreadGroup::thread_count() const {
   return m_tasks.size();
 }
 
+void ThreadGroup::discard_pending(int signo) {
+  std::lock_guard guard(m_lock);
+  m_shared_pending.discard(signo);
+  for (Task* task : m_tasks) {
+    task->discard_pending_locked(signo);
+  }
+}
+
 void ThreadGroup::send_signal(const SignalInfo& info) {
   std::lock_guard guard(m_lock);
   const SigSet bit = sig_bit(info.signo);

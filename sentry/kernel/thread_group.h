@@ -52,6 +52,9 @@ class ThreadGroup {
   // process and taken by the first thread that does not block it, which is
   // interrupted (Linux's complete_signal). Dropped if the process ignores it.
   void send_signal(const SignalInfo& info);
+  // Drops every pending `signo`, the process's and each thread's (a
+  // disposition changed to ignore it).
+  void discard_pending(int signo);
 
  private:
   const int m_pid;

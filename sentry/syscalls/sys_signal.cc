@@ -62,7 +62,7 @@ SysResult sys_rt_sigaction(Task& t, int signo, UserAddr act, UserAddr oact, uint
     handlers.set(signo, *change);
     // POSIX: making a pending signal ignored discards it.
     if (is_ignored(signo, *change)) {
-      t.discard_pending_signal(signo);
+      t.group().discard_pending(signo);
     }
   }
   if (!oact.null()) {
