@@ -373,6 +373,51 @@ void install(int signo, void (*fn)(int), int flags) {
   ASSERT_EQ(sigaction(signo, &sa, nullptr), 0);
 }
 
+// Blocks `signo` in the calling thread for the life of the object.
+class BlockSignal {
+ public:
+  explicit BlockSignal(int signo) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    pthread_sigmask(SIG_BLOCK, &set, &m_old);
+  }
+  ~BlockSignal() { pthread_sigmask(SIG_SETMASK, &m_old, nullptr); }
+  BlockSignal(const BlockSignal&) = delete;
+  BlockSignal& operator=(const BlockSignal&) = delete;
+
+ private:
+  sigset_t m_old{};
+};
+
+// Sends `signo` to the calling thread from another one after 50 ms; joins
+// that thread when destroyed.
+class SignalMeLater {
+ public:
+  explicit SignalMeLater(int signo)
+      : m_thread([signo, tid = gettid_raw(), pid = getpid()] {
+          usleep(50000);
+          syscall(SYS_tgkill, pid, tid, signo);
+        }) {}
+  ~SignalMeLater() { join(); }
+  SignalMeLater(const SignalMeLater&) = delete;
+  SignalMeLater& operator=(const SignalMeLater&) = delete;
+  void join() {
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+  }
+
+ private:
+  std::thread m_thread;
+};
+
+bool blocked_now(int signo) {
+  sigset_t now;
+  pthread_sigmask(SIG_BLOCK, nullptr, &now);
+  return sigismember(&now, signo) == 1;
+}
+
 TEST(Signals, TgkillRunsTheHandlerOnThatThreadAndInterruptsItsWait) {
   MOAT_COVERS("tgkill", "futex", "rt_sigaction");
   install(SIGUSR1, record_tid, 0);  // no SA_RESTART
@@ -492,29 +537,20 @@ TEST(Signals, SigsuspendWaitsUnderItsMaskAndRestoresTheOldOne) {
   MOAT_COVERS("rt_sigsuspend", "rt_sigprocmask", "tgkill");
   install(SIGUSR1, record_tid, SA_RESTART);  // sigsuspend never restarts
   g_handler_runs = 0;
-  sigset_t block;
-  sigemptyset(&block);
-  sigaddset(&block, SIGUSR1);
-  sigset_t old;
-  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
-  const long main_tid = gettid_raw();
-  std::thread sender([&] {
-    usleep(50000);
-    syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
-  });
-  const uint64_t none = 0;
-  const long r = syscall(SYS_rt_sigsuspend, &none, 8);
-  const int error = errno;
-  sender.join();
-  EXPECT_EQ(r, -1);
-  EXPECT_EQ(error, EINTR);
-  EXPECT_EQ(g_handler_runs.load(), 1);
-  sigset_t now;
-  pthread_sigmask(SIG_BLOCK, nullptr, &now);
-  EXPECT_TRUE(sigismember(&now, SIGUSR1));
-  EXPECT_FAILS_WITH(syscall(SYS_rt_sigsuspend, &none, 4), EINVAL);
-  EXPECT_FAILS_WITH(syscall(SYS_rt_sigsuspend, nullptr, 8), EFAULT);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  {
+    const BlockSignal blocked(SIGUSR1);
+    SignalMeLater sender(SIGUSR1);
+    const uint64_t none = 0;
+    const long r = syscall(SYS_rt_sigsuspend, &none, 8);
+    const int error = errno;
+    sender.join();
+    EXPECT_EQ(r, -1);
+    EXPECT_EQ(error, EINTR);
+    EXPECT_EQ(g_handler_runs.load(), 1);
+    EXPECT_TRUE(blocked_now(SIGUSR1));
+    EXPECT_FAILS_WITH(syscall(SYS_rt_sigsuspend, &none, 4), EINVAL);
+    EXPECT_FAILS_WITH(syscall(SYS_rt_sigsuspend, nullptr, 8), EFAULT);
+  }
   signal(SIGUSR1, SIG_DFL);
 }
 
@@ -523,11 +559,7 @@ TEST(Signals, PauseReturnsEintrAfterAHandler) {
   MOAT_COVERS("pause", "tgkill");
   install(SIGUSR1, record_tid, 0);
   g_handler_runs = 0;
-  const long main_tid = gettid_raw();
-  std::thread sender([&] {
-    usleep(50000);
-    syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
-  });
+  SignalMeLater sender(SIGUSR1);
   const long r = syscall(SYS_pause);
   const int error = errno;
   sender.join();
@@ -560,45 +592,31 @@ TEST(Ppoll, ASignalUnderItsMaskEndsItWithEintrAndTheTimeLeft) {
   MOAT_COVERS("ppoll", "tgkill");
   install(SIGUSR1, record_tid, SA_RESTART);  // ppoll never restarts after a handler
   g_handler_runs = 0;
-  sigset_t block;
-  sigemptyset(&block);
-  sigaddset(&block, SIGUSR1);
-  sigset_t old;
-  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
-  const long main_tid = gettid_raw();
-  std::thread sender([&] {
-    usleep(50000);
-    syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
-  });
-  timespec tmo{10, 0};
-  const uint64_t none = 0;  // SIGUSR1 is let through only during the call
-  const long r = syscall(SYS_ppoll, nullptr, 0, &tmo, &none, 8);
-  const int error = errno;
-  sender.join();
-  EXPECT_EQ(r, -1);
-  EXPECT_EQ(error, EINTR);
-  EXPECT_EQ(g_handler_runs.load(), 1);
-  EXPECT_GT(tmo.tv_sec, 5);
-  EXPECT_LT(tmo.tv_sec, 10);
-  sigset_t now;
-  pthread_sigmask(SIG_BLOCK, nullptr, &now);
-  EXPECT_TRUE(sigismember(&now, SIGUSR1));
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  {
+    const BlockSignal blocked(SIGUSR1);
+    SignalMeLater sender(SIGUSR1);
+    timespec tmo{10, 0};
+    const uint64_t none = 0;  // SIGUSR1 is let through only during the call
+    const long r = syscall(SYS_ppoll, nullptr, 0, &tmo, &none, 8);
+    const int error = errno;
+    sender.join();
+    EXPECT_EQ(r, -1);
+    EXPECT_EQ(error, EINTR);
+    EXPECT_EQ(g_handler_runs.load(), 1);
+    EXPECT_GT(tmo.tv_sec, 5);
+    EXPECT_LT(tmo.tv_sec, 10);
+    EXPECT_TRUE(blocked_now(SIGUSR1));
+  }
   signal(SIGUSR1, SIG_DFL);
 }
 
 TEST(Sigtimedwait, TakesASignalAnotherThreadSendsWithItsSiginfo) {
   MOAT_COVERS("rt_sigtimedwait", "tgkill", "rt_sigprocmask");
+  const BlockSignal blocked(SIGUSR2);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGUSR2);
-  sigset_t old;
-  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
-  const long main_tid = gettid_raw();
-  std::thread sender([&] {
-    usleep(50000);
-    syscall(SYS_tgkill, getpid(), main_tid, SIGUSR2);
-  });
+  SignalMeLater sender(SIGUSR2);
   siginfo_t info{};
   const timespec timeout{10, 0};
   const long r = syscall(SYS_rt_sigtimedwait, &set, &info, &timeout, 8);
@@ -608,22 +626,18 @@ TEST(Sigtimedwait, TakesASignalAnotherThreadSendsWithItsSiginfo) {
   EXPECT_EQ(info.si_code, SI_TKILL);
   EXPECT_EQ(info.si_pid, getpid());
   // Still blocked afterwards, and nothing left pending.
-  sigset_t now;
-  pthread_sigmask(SIG_BLOCK, nullptr, &now);
-  EXPECT_TRUE(sigismember(&now, SIGUSR2));
+  EXPECT_TRUE(blocked_now(SIGUSR2));
   sigset_t pending;
   sigpending(&pending);
   EXPECT_FALSE(sigismember(&pending, SIGUSR2));
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 TEST(Sigtimedwait, PendingAtOnceTimeoutAndErrors) {
   MOAT_COVERS("rt_sigtimedwait", "tgkill");
+  const BlockSignal blocked(SIGUSR1);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
-  sigset_t old;
-  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
   ASSERT_EQ(syscall(SYS_tgkill, getpid(), gettid_raw(), SIGUSR1), 0);
   const timespec zero{0, 0};
   EXPECT_EQ(syscall(SYS_rt_sigtimedwait, &set, nullptr, &zero, 8), SIGUSR1);
@@ -636,7 +650,6 @@ TEST(Sigtimedwait, PendingAtOnceTimeoutAndErrors) {
   EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, &set, nullptr, &bad, 8), EINVAL);
   EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, &set, nullptr, &zero, 4), EINVAL);
   EXPECT_FAILS_WITH(syscall(SYS_rt_sigtimedwait, nullptr, nullptr, &zero, 8), EFAULT);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 TEST(Signals, IgnoringASignalDropsItFromEveryThreadsQueue) {
