@@ -1,6 +1,8 @@
 // Threads end to end, in the three builds (glibc's pthread_create uses
 // clone3, musl's clone):
-//   threads join N       N threads add up their shares; prints the sum
+//   threads join N       N threads add up their shares under a mutex while
+//                        another waits on a condition variable for all of
+//                        it; prints the sum
 //   threads exit_code    a thread calls exit(7) while others sleep in a
 //                        condition variable, in nanosleep and in a busy loop
 //   threads main_exits   main calls pthread_exit; the last thread prints
@@ -19,16 +21,33 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t progress = PTHREAD_COND_INITIALIZER;
 static volatile long sum;
+static long additions;        // under lock
+static long total_additions;  // set before the threads start
 
 static void* add_share(void* arg) {
   long n = (long)arg;
   for (long i = 0; i < 1000; ++i) {
     pthread_mutex_lock(&lock);
     sum += n;
+    if (++additions % 64 == 0 || additions == total_additions) {
+      pthread_cond_broadcast(&progress);
+    }
     pthread_mutex_unlock(&lock);
   }
   return (void*)(n * 2);
+}
+
+static void* watch(void* arg) {
+  (void)arg;
+  pthread_mutex_lock(&lock);
+  while (additions < total_additions) {
+    pthread_cond_wait(&progress, &lock);
+  }
+  long seen = additions;
+  pthread_mutex_unlock(&lock);
+  return (void*)seen;
 }
 
 static void* wait_forever(void* arg) {
@@ -115,6 +134,8 @@ int main(int argc, char** argv) {
     if (n < 1 || n > 64) {
       return 2;
     }
+    total_additions = n * 1000;
+    pthread_t watcher = start(watch, NULL);
     for (long i = 0; i < n; ++i) {
       threads[i] = start(add_share, (void*)(i + 1));
     }
@@ -124,7 +145,9 @@ int main(int argc, char** argv) {
       pthread_join(threads[i], &r);
       returned += (long)r;
     }
-    printf("sum %ld returned %ld\n", sum, returned);
+    void* seen;
+    pthread_join(watcher, &seen);
+    printf("sum %ld returned %ld watched %ld\n", sum, returned, (long)seen);
     return 0;
   }
   if (strcmp(mode, "exit_code") == 0) {
