@@ -54,6 +54,7 @@ struct RunOptions {
   std::vector<std::string> env;
   bool clear_env = false;
   std::string memory = "2G";
+  unsigned pids_limit = 0;
   bool no_aslr = false;
   std::vector<std::string> command;
   // Trace mode: `moat run --strace`, or `moat trace` with strace's options.
@@ -187,6 +188,7 @@ int run(const RunOptions& options) {
 
   sentry::KernelOptions kernel_options;
   kernel_options.randomize_layout = !options.no_aslr;
+  kernel_options.pids_limit = options.pids_limit;
   kernel_options.tracer = tracer.get();
   if (char* cwd = getcwd(nullptr, 0)) {
     kernel_options.cwd = cwd;
@@ -257,6 +259,10 @@ int main(int argc, char** argv) {
     cmd->add_flag("--clear-env", options.clear_env,
                   "Start from an empty environment instead of moat's own");
     cmd->add_option("-m,--memory", options.memory, "Guest memory limit (e.g. 512M, 2G)")
+        ->capture_default_str();
+    cmd->add_option("--pids-limit", options.pids_limit,
+                    "Most tasks (threads) alive at once; more fail with EAGAIN (0: only "
+                    "moat's own bound, 1024 vCPUs)")
         ->capture_default_str();
     cmd->add_flag("--no-aslr", options.no_aslr, "Disable address-space layout randomization");
     cmd->add_option("program", options.command, "PROGRAM [ARGS...]")->required();

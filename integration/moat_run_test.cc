@@ -643,6 +643,28 @@ TEST_F(MoatCliTest, ProgramIsSearchedInPath) {
   EXPECT_EQ(r.out, "hello, world\n") << r;
 }
 
+TEST_F(MoatCliTest, PidsLimitStopsAThreadBombWithEagain) {
+  for (const char* variant : {"glibc", "musl"}) {
+    SCOPED_TRACE(variant);
+    RunResult r = run_command({moat_binary(), "run", "--pids-limit", "10", "--",
+                               program_path("threads", variant), "bomb"});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    // The main thread counts: nine more start.
+    EXPECT_EQ(r.out, "started 9 then EAGAIN\n") << r;
+  }
+}
+
+// A thousand vCPUs take minutes in the emulated arm64 test VM: x86-64 only.
+#if defined(__x86_64__)
+TEST_F(MoatCliTest, ThreadBombWithoutALimitEndsCleanly) {
+  // moat's own bound (one vCPU per thread, as many as KVM gives) answers
+  // EAGAIN, not a crash.
+  RunResult r = run_command({moat_binary(), "run", "--", program_path("threads", "musl"), "bomb"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("then EAGAIN"), std::string::npos) << r;
+}
+#endif
+
 // Programs that moat must refuse (126, not executable or not a valid ELF
 // program for this machine) or not find (127), with one clear line on stderr
 // and without crashing.

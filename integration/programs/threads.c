@@ -8,9 +8,12 @@
 //   threads main_exits   main calls pthread_exit; the last thread prints
 //   threads fault        a thread dereferences NULL while others run
 //   threads term         SIGTERM (default action) while a thread spins
+//   threads bomb         starts sleeping threads until it cannot; prints how
+//                        many and the error
 //   threads read_exit    a thread calls exit(5) while another blocks reading
 //                        stdin (give it a stdin that stays open)
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -165,6 +168,20 @@ int main(int argc, char** argv) {
     start(null_deref, NULL);
     pause();
     return 1;
+  }
+  if (strcmp(mode, "bomb") == 0) {
+    long started = 0;
+    int err = 0;
+    for (; started < 100000; ++started) {
+      pthread_t t;
+      err = pthread_create(&t, NULL, wait_forever, NULL);
+      if (err != 0) {
+        break;
+      }
+    }
+    printf("started %ld then %s\n", started, err == EAGAIN ? "EAGAIN" : strerror(err));
+    fflush(stdout);
+    _exit(0);
   }
   if (strcmp(mode, "read_exit") == 0) {
     start(exit_five, NULL);

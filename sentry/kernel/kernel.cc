@@ -195,7 +195,8 @@ Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
         break;
       }
     }
-    if (tid == 0) {
+    // The pids cgroup's answer, and Linux's when it runs out of pids.
+    if (tid == 0 || (m_options.pids_limit != 0 && m_tasks.size() >= m_options.pids_limit)) {
       return Errno::kEAGAIN;
     }
     if (!m_idle_vcpus.empty()) {

@@ -33,6 +33,7 @@ struct KernelOptions {
   bool randomize_layout = true;  // ASLR, as Linux's randomize_va_space = 2
   std::string hostname = "moat";
   std::string cwd = "/";             // the working directory getcwd(2) reports
+  unsigned pids_limit = 0;           // tasks alive at once (--pids-limit); 0: no limit
   strace::Tracer* tracer = nullptr;  // trace mode; not owned
 };
 
