@@ -7,7 +7,10 @@
 #include <link.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <climits>
 
 #include <cstdlib>
 #include <cstring>
@@ -80,6 +83,23 @@ void run_exit_probe(const char* spec) {
 }
 
 }  // namespace
+
+// A process that has started no children (the test programs never fork).
+TEST(Wait, NoChildrenIsEchildAfterTheArgumentChecks) {
+  MOAT_COVERS("wait4", "waitid");
+  int status = 0;
+  EXPECT_FAILS_WITH(syscall(SYS_wait4, -1, &status, 0, nullptr), ECHILD);
+  EXPECT_FAILS_WITH(syscall(SYS_wait4, -1, &status, WNOHANG, nullptr), ECHILD);
+  EXPECT_FAILS_WITH(syscall(SYS_wait4, 12345, &status, 0, nullptr), ECHILD);
+  EXPECT_FAILS_WITH(syscall(SYS_wait4, -1, &status, 0x10000000, nullptr), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_wait4, INT_MIN, &status, 0, nullptr), ESRCH);
+  siginfo_t info{};
+  EXPECT_FAILS_WITH(syscall(SYS_waitid, P_ALL, 0, &info, WEXITED, nullptr), ECHILD);
+  EXPECT_FAILS_WITH(syscall(SYS_waitid, P_PID, 12345, &info, WEXITED | WNOHANG, nullptr), ECHILD);
+  EXPECT_FAILS_WITH(syscall(SYS_waitid, P_ALL, 0, &info, 0, nullptr), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_waitid, 42, 0, &info, WEXITED, nullptr), EINVAL);
+  EXPECT_FAILS_WITH(syscall(SYS_waitid, P_ALL, 0, &info, WEXITED | 0x10000000, nullptr), EINVAL);
+}
 
 int main(int argc, char** argv) {
   static constexpr char kExitFlag[] = "--moat-exit=";

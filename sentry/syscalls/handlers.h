@@ -53,6 +53,8 @@ SysResult sys_getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr cache);
 SysResult sys_clone(Task& t, uint64_t flags, UserAddr stack, UserAddr parent_tid, uint64_t arg3,
                     uint64_t arg4);
 SysResult sys_clone3(Task& t, UserAddr args, uint64_t size);
+SysResult sys_wait4(Task& t, int pid, UserAddr status, int options, UserAddr rusage);
+SysResult sys_waitid(Task& t, int idtype, int id, UserAddr info, int options, UserAddr rusage);
 // sys_futex.cc
 SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
                     UserAddr uaddr2, uint32_t val3);

@@ -1,11 +1,13 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -159,6 +161,46 @@ SysResult sys_clone3(Task& t, UserAddr uargs, uint64_t size) {
   request.parent_tid = args.parent_tid;
   request.child_tid = args.child_tid;
   return clone_common(t, request);
+}
+
+// Implements Linux syscall wait4(2): Linux's argument checks; a process has
+// no children yet (FIXME: fork, issue 6), so the answer is ECHILD.
+SysResult sys_wait4(Task& /*t*/, int pid, UserAddr /*status*/, int options, UserAddr /*rusage*/) {
+  constexpr int kKnown = WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL;
+  if ((options & ~kKnown) != 0) {
+    return Errno::kEINVAL;
+  }
+  // INT_MIN has no process group to name.
+  if (pid == INT_MIN) {
+    return Errno::kESRCH;
+  }
+  return Errno::kECHILD;
+}
+
+// Implements Linux syscall waitid(2), as wait4.
+SysResult sys_waitid(Task& /*t*/, int idtype, int id, UserAddr /*info*/, int options,
+                     UserAddr /*rusage*/) {
+  constexpr int kKnown =
+      WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL;
+  if ((options & ~kKnown) != 0 || (options & (WEXITED | WSTOPPED | WCONTINUED)) == 0) {
+    return Errno::kEINVAL;
+  }
+  switch (idtype) {
+    case P_ALL:
+      break;
+    case P_PID:
+    case P_PGID:
+      if (id < 0) {
+        return Errno::kEINVAL;
+      }
+      break;
+    case P_PIDFD:
+      // moat has no pidfds: any descriptor is the wrong kind or none.
+      return id < 0 ? Errno::kEINVAL : Errno::kEBADF;
+    default:
+      return Errno::kEINVAL;
+  }
+  return Errno::kECHILD;
 }
 
 // Implements Linux syscall exit(2).
