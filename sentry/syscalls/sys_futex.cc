@@ -8,6 +8,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/user_time.h"
 
 namespace moat::sentry {
 namespace {
@@ -18,15 +19,6 @@ Result<uint32_t> load_word(Task& t, uint64_t addr) {
   uint32_t value;
   TRY(t.mm().copy_in(addr, std::as_writable_bytes(std::span(&value, 1))));
   return value;
-}
-
-Result<timespec> load_timeout(Task& t, uint64_t addr) {
-  timespec ts{};
-  TRY(t.mm().copy_in(addr, std::as_writable_bytes(std::span(&ts, 1))));
-  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000) {
-    return Errno::kEINVAL;
-  }
-  return ts;
 }
 
 }  // namespace
@@ -62,7 +54,7 @@ SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t time
       }
       std::optional<Deadline> deadline;
       if (timeout_or_val2 != 0) {
-        const timespec timeout = TRY(load_timeout(t, timeout_or_val2));
+        const timespec timeout = TRY(load_timespec(t.mm(), timeout_or_val2));
         const clockid_t clock = realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
         // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute.
         deadline = command == FUTEX_WAIT_BITSET ? Deadline{clock, timeout}

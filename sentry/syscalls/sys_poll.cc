@@ -10,17 +10,9 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/user_time.h"
 
 namespace moat::sentry {
-namespace {
-
-struct GuestTimespec {
-  int64_t sec;
-  int64_t nsec;
-};
-
-}  // namespace
-
 // Implements Linux syscall ppoll(2) for nfds = 0: a sleep until the timeout
 // (0), or until a signal (EINTR after a handler, else the call goes on), with
 // `sigmask` in force meanwhile as rt_sigsuspend would. The time left is
@@ -33,13 +25,7 @@ SysResult sys_ppoll(Task& t, UserAddr fds, uint64_t nfds, UserAddr tmo, UserAddr
   }
   std::optional<Deadline> deadline;
   if (!tmo.null()) {
-    GuestTimespec in{};
-    TRY(t.mm().copy_in(tmo.value, std::as_writable_bytes(std::span(&in, 1))));
-    if (in.sec < 0 || in.nsec < 0 || in.nsec >= 1'000'000'000) {
-      return Errno::kEINVAL;
-    }
-    deadline = Deadline::after(CLOCK_MONOTONIC,
-                               timespec{static_cast<time_t>(in.sec), static_cast<long>(in.nsec)});
+    deadline = Deadline::after(CLOCK_MONOTONIC, TRY(load_timespec(t.mm(), tmo.value)));
   }
   std::optional<SigSet> mask;
   if (!sigmask.null()) {
@@ -61,11 +47,9 @@ SysResult sys_ppoll(Task& t, UserAddr fds, uint64_t nfds, UserAddr tmo, UserAddr
   }
   const WakeReason reason = t.sleep(deadline, [] { return false; });
   if (deadline) {
-    const timespec left = deadline->remaining();
-    const GuestTimespec out{left.tv_sec, left.tv_nsec};
     // A read-only timeout cannot be updated; Linux then returns EINTR
     // rather than restarting with the full time.
-    if (!t.mm().copy_out(tmo.value, std::as_bytes(std::span(&out, 1))) &&
+    if (!store_timespec(t.mm(), tmo.value, deadline->remaining()) &&
         reason == WakeReason::kInterrupted) {
       return Errno::kEINTR;
     }

@@ -8,6 +8,7 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/user_time.h"
 
 namespace moat::sentry {
 namespace {
@@ -140,16 +141,7 @@ SysResult sys_rt_sigtimedwait(Task& t, UserAddr set, UserAddr info, UserAddr tim
   const SigSet wanted = TRY(load<SigSet>(t, set)) & ~kUnblockable;
   std::optional<Deadline> deadline;
   if (!timeout.null()) {
-    struct {
-      int64_t sec;
-      int64_t nsec;
-    } ts{};
-    TRY(t.mm().copy_in(timeout.value, std::as_writable_bytes(std::span(&ts, 1))));
-    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) {
-      return Errno::kEINVAL;
-    }
-    deadline = Deadline::after(CLOCK_MONOTONIC,
-                               timespec{static_cast<time_t>(ts.sec), static_cast<long>(ts.nsec)});
+    deadline = Deadline::after(CLOCK_MONOTONIC, TRY(load_timespec(t.mm(), timeout.value)));
   }
   const SignalInfo taken = TRY(t.wait_for_signal(wanted, deadline));
   if (!info.null()) {

@@ -4,14 +4,10 @@
 
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/user_time.h"
 
 namespace moat::sentry {
 namespace {
-
-struct GuestTimespec {
-  int64_t sec;
-  int64_t nsec;
-};
 
 // The clocks a guest may read; the process and thread CPU clocks are moat's
 // own process and thread, which run the guest.
@@ -34,11 +30,6 @@ bool clock_allowed(int clock) {
   }
 }
 
-Result<void> put_timespec(Task& t, uint64_t addr, const timespec& ts) {
-  GuestTimespec out{ts.tv_sec, ts.tv_nsec};
-  return t.mm().copy_out(addr, std::as_bytes(std::span(&out, 1)));
-}
-
 }  // namespace
 
 // Implements Linux syscall clock_gettime(2).
@@ -49,7 +40,7 @@ SysResult sys_clock_gettime(Task& t, int clock, UserAddr tp) {
   }
   timespec ts{};
   ::clock_gettime(clock, &ts);
-  TRY(put_timespec(t, tp.value, ts));
+  TRY(store_timespec(t.mm(), tp.value, ts));
   return 0;
 }
 
@@ -61,7 +52,7 @@ SysResult sys_clock_getres(Task& t, int clock, UserAddr res) {
   timespec ts{};
   ::clock_getres(clock, &ts);
   if (!res.null()) {
-    TRY(put_timespec(t, res.value, ts));
+    TRY(store_timespec(t.mm(), res.value, ts));
   }
   return 0;
 }
@@ -95,15 +86,6 @@ SysResult sys_time(Task& t, UserAddr tloc) {
 namespace moat::sentry {
 namespace {
 
-Result<timespec> load_sleep_time(Task& t, uint64_t addr) {
-  GuestTimespec in{};
-  TRY(t.mm().copy_in(addr, std::as_writable_bytes(std::span(&in, 1))));
-  if (in.sec < 0 || in.nsec < 0 || in.nsec >= 1'000'000'000) {
-    return Errno::kEINVAL;
-  }
-  return timespec{static_cast<time_t>(in.sec), static_cast<long>(in.nsec)};
-}
-
 // Sleeps until `deadline`; a signal ends it early with EINTR and, for a
 // relative sleep, what was left written to `rem` (if given).
 SysResult sleep_until(Task& t, const Deadline& deadline, UserAddr rem) {
@@ -111,7 +93,7 @@ SysResult sleep_until(Task& t, const Deadline& deadline, UserAddr rem) {
     return 0;
   }
   if (!rem.null()) {
-    TRY(put_timespec(t, rem.value, deadline.remaining()));
+    TRY(store_timespec(t.mm(), rem.value, deadline.remaining()));
   }
   return Errno::kEINTR;
 }
@@ -120,7 +102,7 @@ SysResult sleep_until(Task& t, const Deadline& deadline, UserAddr rem) {
 
 // Implements Linux syscall nanosleep(2), on CLOCK_MONOTONIC.
 SysResult sys_nanosleep(Task& t, UserAddr req, UserAddr rem) {
-  const timespec duration = TRY(load_sleep_time(t, req.value));
+  const timespec duration = TRY(load_timespec(t.mm(), req.value));
   return sleep_until(t, Deadline::after(CLOCK_MONOTONIC, duration), rem);
 }
 
@@ -141,7 +123,7 @@ SysResult sys_clock_nanosleep(Task& t, int clock, int flags, UserAddr req, UserA
       }
       return Errno::kENOTSUP;
   }
-  const timespec when = TRY(load_sleep_time(t, req.value));
+  const timespec when = TRY(load_timespec(t.mm(), req.value));
   if ((flags & TIMER_ABSTIME) != 0) {
     return sleep_until(t, Deadline{clock, when}, UserAddr{});
   }
