@@ -94,13 +94,41 @@ void PhysicalMemory::release_backing(PhysAddr first, uint64_t pages) {
 }
 
 void PhysicalMemory::free_page(PhysAddr page) {
-  release_backing(page, 1);
-  std::lock_guard guard(m_lock);
-  m_free.push_back(page);
-  --m_allocated;
+  free_pages(std::span(&page, 1));
 }
 
-void PhysicalMemory::free_pages(std::span<PhysAddr> pages) {
+void PhysicalMemory::share_page(PhysAddr page) {
+  std::lock_guard guard(m_lock);
+  ++m_extra_refs[page];
+}
+
+uint32_t PhysicalMemory::references(PhysAddr page) const {
+  std::lock_guard guard(m_lock);
+  auto it = m_extra_refs.find(page);
+  return it == m_extra_refs.end() ? 1 : it->second + 1;
+}
+
+size_t PhysicalMemory::drop_shared_references(std::span<PhysAddr> pages) {
+  std::lock_guard guard(m_lock);
+  if (m_extra_refs.empty()) {
+    return pages.size();
+  }
+  // Pages others still hold move to the back; the rest are really freed.
+  auto last = std::partition(pages.begin(), pages.end(), [this](PhysAddr page) {
+    auto it = m_extra_refs.find(page);
+    if (it == m_extra_refs.end()) {
+      return true;
+    }
+    if (--it->second == 0) {
+      m_extra_refs.erase(it);
+    }
+    return false;
+  });
+  return static_cast<size_t>(last - pages.begin());
+}
+
+void PhysicalMemory::free_pages(std::span<PhysAddr> all) {
+  std::span<PhysAddr> pages = all.first(drop_shared_references(all));
   std::sort(pages.begin(), pages.end());
   size_t run_start = 0;
   for (size_t i = 1; i <= pages.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "base/bits.h"
@@ -38,10 +39,16 @@ class PhysicalMemory {
 
   // A zero-filled page, or ENOMEM when the guest's memory is exhausted.
   Result<PhysAddr> allocate_page();
+  // Drops one reference to a page; the last one frees it.
   void free_page(PhysAddr page);
-  // Frees many pages at once, returning contiguous runs to the host with one
-  // call each. Reorders `pages`.
+  // Drops one reference to each of many pages at once; the pages freed go
+  // back to the host with one call per contiguous run. Reorders `pages`.
   void free_pages(std::span<PhysAddr> pages);
+  // One more holder of an allocated page (copy-on-write after fork, shared
+  // memory): it is freed when every holder has called free_page.
+  void share_page(PhysAddr page);
+  // How many holders the page has (1 for a page allocated and not shared).
+  uint32_t references(PhysAddr page) const;
   // Makes every vCPU forget its translations to these pages, keeping their
   // contents: the host's mappings of them are dropped (MADV_DONTNEED on the
   // shared memfd), so the hypervisor's MMU notifier removes its own (stage-2,
@@ -67,6 +74,9 @@ class PhysicalMemory {
  private:
   PhysicalMemory(PhysAddr base, uint64_t size, UniqueFd fd, std::byte* host);
   void release_backing(PhysAddr first, uint64_t pages);
+  // Drops a reference from each page others still hold, moving them to the
+  // back; returns how many pages at the front are now free.
+  size_t drop_shared_references(std::span<PhysAddr> pages);
 
   PhysAddr m_base;
   uint64_t m_size;
@@ -79,6 +89,8 @@ class PhysicalMemory {
   GrowHook m_grow;
   std::vector<PhysAddr> m_free;  // pages returned by free_page
   uint64_t m_allocated = 0;
+  // Holders beyond the first, for the (few) pages that have more than one.
+  std::unordered_map<PhysAddr, uint32_t> m_extra_refs;
 };
 
 }  // namespace moat::platform

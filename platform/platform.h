@@ -60,6 +60,10 @@ class AddressSpace {
   // Changes the protection of every mapped page in [va, va + len).
   virtual void protect(uint64_t va, uint64_t len, uint32_t prot) = 0;
   virtual std::optional<Translation> translate(uint64_t va) const = 0;
+  // Calls fn(va, translation) for each mapped page in [va, va + len),
+  // ascending, skipping unmapped stretches cheaply.
+  virtual void visit(uint64_t va, uint64_t len,
+                     const std::function<void(uint64_t, const Translation&)>& fn) const = 0;
 
   // Incremented by every change that can leave stale TLB entries; a vCPU
   // flushes before it next enters the guest with this address space. Other

@@ -46,7 +46,7 @@ class PageTable {
 
   // Clears every leaf in [va, va + len) and calls release on its page.
   void unmap(uint64_t va, uint64_t len, const std::function<void(platform::PhysAddr)>& release) {
-    for_each_leaf(va, len, [&](uint64_t& entry) {
+    for_each_leaf(va, len, [&](uint64_t, uint64_t& entry) {
       platform::PhysAddr page = entry & Format::kAddressMask;
       entry = 0;
       release(page);
@@ -57,12 +57,18 @@ class PageTable {
   // Calls `changed` with the page of each entry that was valid before.
   template <typename Changed>
   void protect(uint64_t va, uint64_t len, uint64_t entry_bits, Changed&& changed) {
-    for_each_leaf(va, len, [&](uint64_t& entry) {
+    for_each_leaf(va, len, [&](uint64_t, uint64_t& entry) {
       if ((entry & Format::kValid) != 0) {
         changed(static_cast<platform::PhysAddr>(entry & Format::kAddressMask));
       }
       entry = (entry & Format::kAddressMask) | entry_bits;
     });
+  }
+
+  // Calls fn(va, entry) for each installed leaf in [va, va + len).
+  template <typename Fn>
+  void visit(uint64_t va, uint64_t len, Fn&& fn) const {
+    for_each_leaf(va, len, [&](uint64_t at, const uint64_t& entry) { fn(at, entry); });
   }
 
   // The leaf entry for va, if one is installed (valid or kept).
@@ -133,9 +139,10 @@ class PageTable {
     return &table(current)[index_at(va, 0)];
   }
 
-  // Visits each installed leaf in [va, va + len), skipping absent subtrees.
+  // Calls fn(va, entry) for each installed leaf in [va, va + len), skipping
+  // absent subtrees.
   template <typename Fn>
-  void for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) {
+  void for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) const {
     const uint64_t end = va + len;
     while (va < end) {
       platform::PhysAddr current = m_root;
@@ -159,7 +166,7 @@ class PageTable {
       uint64_t* leaves = table(current);
       for (unsigned i = index_at(va, 0); i < kEntries && va < end; ++i, va += kPageSize) {
         if (leaves[i] & (Format::kValid | Format::kKeptPage)) {
-          fn(leaves[i]);
+          fn(va, leaves[i]);
         }
       }
     }

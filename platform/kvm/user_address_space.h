@@ -65,6 +65,16 @@ class UserAddressSpace final : public platform::AddressSpace {
     m_memory.invalidate(pages);
   }
 
+  void visit(uint64_t va, uint64_t len,
+             const std::function<void(uint64_t, const platform::Translation&)>& fn) const override {
+    if (!clamp(va, len)) {
+      return;
+    }
+    m_table.visit(va, len, [&](uint64_t at, uint64_t entry) {
+      fn(at, platform::Translation{entry & Format::kAddressMask, Format::prot_of(entry)});
+    });
+  }
+
   std::optional<platform::Translation> translate(uint64_t va) const override {
     if (va >= kUserEnd) {
       return std::nullopt;

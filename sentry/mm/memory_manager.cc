@@ -27,7 +27,8 @@ bool prot_allows(uint32_t prot, platform::Access access) {
 
 bool mergeable(const Vma& a, const Vma& b) {
   return a.end == b.start && a.prot == b.prot && a.max_prot == b.max_prot && a.shared == b.shared &&
-         a.grows_down == b.grows_down && a.name == b.name;
+         a.grows_down == b.grows_down && a.name == b.name && a.object == b.object &&
+         (!a.object || a.offset + a.length() == b.offset);
 }
 
 }  // namespace
@@ -62,6 +63,7 @@ void MemoryManager::split_at(uint64_t addr) {
     return;
   }
   Vma upper = it->second;
+  upper.offset += addr - upper.start;
   upper.start = addr;
   it->second.end = addr;
   m_vmas.emplace(addr, std::move(upper));
@@ -184,6 +186,9 @@ Result<uint64_t> MemoryManager::map_anonymous(MapRequest request) {
   vma.shared = request.shared;
   vma.grows_down = request.grows_down;
   vma.name = std::move(request.name);
+  if (request.shared) {
+    vma.object = std::make_shared<SharedMemory>(m_memory);
+  }
   m_vmas.emplace(start, std::move(vma));
   merge_around(start, start + length);
   return start;
@@ -280,8 +285,30 @@ Result<void> MemoryManager::protect(uint64_t addr, uint64_t length, uint32_t pro
     it->second.prot = prot;
   }
   m_as->protect(addr, end - addr, prot);
+  if ((prot & PROT_WRITE) != 0 && m_copy_on_write) {
+    keep_copies_read_only(addr, end);
+  }
   merge_around(addr, end);
   return {};
+}
+
+void MemoryManager::keep_copies_read_only(uint64_t start, uint64_t end) {
+  for (auto it = m_vmas.lower_bound(start); it != m_vmas.end() && it->second.start < end; ++it) {
+    const Vma& vma = it->second;
+    if (vma.shared) {
+      continue;
+    }
+    std::vector<std::pair<uint64_t, platform::PhysAddr>> copies;
+    m_as->visit(vma.start, vma.length(), [&](uint64_t va, const platform::Translation& t) {
+      if (m_memory.references(t.page) > 1) {
+        copies.emplace_back(va, t.page);
+      }
+    });
+    for (const auto& [va, page] : copies) {
+      // Replacing an existing entry needs no new table page.
+      (void)m_as->map(va, page, vma.prot & ~PROT_WRITE);
+    }
+  }
 }
 
 void MemoryManager::set_brk_base(uint64_t base) {
@@ -318,9 +345,10 @@ uint64_t MemoryManager::brk(uint64_t requested) {
   return m_brk;
 }
 
-Result<void> MemoryManager::populate(uint64_t page_addr, uint32_t prot) {
-  auto page = TRY(m_memory.allocate_page());
-  auto mapped = m_as->map(page_addr, page, prot);
+Result<void> MemoryManager::populate(const Vma& vma, uint64_t page_addr) {
+  auto page = vma.object ? TRY(vma.object->page(vma.offset + (page_addr - vma.start)))
+                         : TRY(m_memory.allocate_page());
+  auto mapped = m_as->map(page_addr, page, vma.prot);
   if (!mapped) {
     m_memory.free_page(page);
     return mapped.error();
@@ -367,9 +395,14 @@ Result<void> MemoryManager::fault_locked(uint64_t addr, platform::Access access,
     if (prot_allows(t->prot, access)) {
       return {};
     }
+    // The VMA allows the write and the page does not: a page shared
+    // copy-on-write since a fork.
+    if (access == platform::Access::kWrite && !vma.shared) {
+      return break_copy_on_write(page_addr, t->page, vma.prot);
+    }
     return Errno::kEFAULT;
   }
-  TRY(populate(page_addr, vma.prot));
+  TRY(populate(vma, page_addr));
   fault_around(vma, page_addr);
   return {};
 }
@@ -385,10 +418,62 @@ void MemoryManager::fault_around(const Vma& vma, uint64_t page_addr) {
     if (next < vma.start || next >= vma.end || m_as->translate(next)) {
       break;
     }
-    if (!populate(next, vma.prot)) {
+    if (!populate(vma, next)) {
       break;
     }
   }
+}
+
+Result<void> MemoryManager::break_copy_on_write(uint64_t page_addr, platform::PhysAddr shared,
+                                                uint32_t prot) {
+  // The last holder takes the page as it is. No one can share it meanwhile:
+  // only a fork of this address space could, and it takes m_lock.
+  if (m_memory.references(shared) == 1) {
+    return m_as->map(page_addr, shared, prot);
+  }
+  auto page = TRY(m_memory.allocate_page());
+  std::memcpy(m_memory.host(page), m_memory.host(shared), kPageSize);
+  if (auto mapped = m_as->map(page_addr, page, prot); !mapped) {
+    m_memory.free_page(page);
+    return mapped.error();
+  }
+  m_memory.free_page(shared);
+  return {};
+}
+
+Result<std::shared_ptr<MemoryManager>> MemoryManager::fork(
+    std::unique_ptr<platform::AddressSpace> as) {
+  std::lock_guard guard(m_lock);
+  auto child = std::make_shared<MemoryManager>(m_memory, std::move(as), m_layout);
+  child->m_vmas = m_vmas;
+  child->m_brk_base = m_brk_base;
+  child->m_brk = m_brk;
+  child->m_signal_trampoline = m_signal_trampoline;
+  child->m_copy_on_write = true;
+  m_copy_on_write = true;
+  // Every page the parent has is the child's too: shared memory as it is,
+  // private memory read-only in both until one of them writes to it.
+  for (const auto& [start, vma] : m_vmas) {
+    const uint32_t prot = vma.shared ? vma.prot : vma.prot & ~PROT_WRITE;
+    std::vector<std::pair<uint64_t, platform::PhysAddr>> pages;
+    m_as->visit(vma.start, vma.length(), [&](uint64_t va, const platform::Translation& t) {
+      pages.emplace_back(va, t.page);
+    });
+    for (const auto& [va, page] : pages) {
+      m_memory.share_page(page);
+      if (auto mapped = child->m_as->map(va, page, prot); !mapped) {
+        m_memory.free_page(page);
+        return mapped.error();  // the child's destructor lets go of the rest
+      }
+      ++child->m_resident;
+    }
+  }
+  for (const auto& [start, vma] : m_vmas) {
+    if (!vma.shared && (vma.prot & PROT_WRITE) != 0) {
+      m_as->protect(vma.start, vma.length(), vma.prot & ~PROT_WRITE);
+    }
+  }
+  return child;
 }
 
 Result<void> MemoryManager::handle_fault(uint64_t addr, platform::Access access, bool* mapped) {

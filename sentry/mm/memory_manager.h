@@ -56,6 +56,11 @@ class MemoryManager {
   MemoryManager& operator=(const MemoryManager&) = delete;
 
   platform::AddressSpace& address_space() { return *m_as; }
+
+  // fork(2): a copy of this address space over `as`, sharing every page
+  // (private ones copy-on-write, MAP_SHARED ones for good). ENOMEM if a
+  // page-table page cannot be allocated.
+  Result<std::shared_ptr<MemoryManager>> fork(std::unique_ptr<platform::AddressSpace> as);
   const MemoryLayout& layout() const { return m_layout; }
 
   // mmap(2) for anonymous memory; returns the address.
@@ -114,7 +119,13 @@ class MemoryManager {
   bool range_free(uint64_t start, uint64_t end) const;
   std::optional<uint64_t> find_free(uint64_t length, uint64_t hint) const;
   void merge_around(uint64_t start, uint64_t end);
-  Result<void> populate(uint64_t page_addr, uint32_t prot);
+  Result<void> populate(const Vma& vma, uint64_t page_addr);
+  // A write to a private page shared since a fork: this address space gets
+  // its own copy (or the page itself, if no one else holds it any more).
+  Result<void> break_copy_on_write(uint64_t page_addr, platform::PhysAddr shared, uint32_t prot);
+  // After mprotect granted write on [start, end): pages still shared with
+  // another address space stay read-only until written.
+  void keep_copies_read_only(uint64_t start, uint64_t end);
   void fault_around(const Vma& vma, uint64_t page_addr);
   Result<void> fault_locked(uint64_t addr, platform::Access access, bool* mapped);
   Result<std::byte*> host_page(uint64_t page_addr, platform::Access access);
@@ -132,6 +143,7 @@ class MemoryManager {
   uint64_t m_brk = 0;
   uint64_t m_resident = 0;
   uint64_t m_signal_trampoline = 0;
+  bool m_copy_on_write = false;  // a fork happened: pages may be shared
 };
 
 }  // namespace moat::sentry

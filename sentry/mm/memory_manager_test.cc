@@ -37,6 +37,12 @@ class FakeAddressSpace final : public platform::AddressSpace {
     }
     return it->second;
   }
+  void visit(uint64_t va, uint64_t len,
+             const std::function<void(uint64_t, const platform::Translation&)>& fn) const override {
+    for (auto it = m_pages.lower_bound(va); it != m_pages.end() && it->first < va + len; ++it) {
+      fn(it->first, it->second);
+    }
+  }
 
  private:
   std::map<uint64_t, platform::Translation> m_pages;
@@ -65,6 +71,20 @@ class MemoryManagerTest : public ::testing::Test {
         MapRequest{.addr = addr, .length = len, .prot = prot, .fixed = fixed, .name = {}});
     EXPECT_TRUE(r.has_value());
     return r.has_value() ? *r : 0;
+  }
+
+  static void put(MemoryManager& mm, uint64_t addr, char c) {
+    ASSERT_TRUE(mm.copy_out(addr, std::as_bytes(std::span(&c, 1))).has_value());
+  }
+  static char get(MemoryManager& mm, uint64_t addr) {
+    char c = 0;
+    EXPECT_TRUE(mm.copy_in(addr, std::as_writable_bytes(std::span(&c, 1))).has_value());
+    return c;
+  }
+  std::shared_ptr<MemoryManager> fork() {
+    auto child = m_mm->fork(std::make_unique<FakeAddressSpace>());
+    EXPECT_TRUE(child.has_value());
+    return child.has_value() ? *child : nullptr;
   }
 
   std::unique_ptr<platform::PhysicalMemory> m_memory;
@@ -272,6 +292,97 @@ TEST_F(MemoryManagerTest, HostIovecsMergeAdjacentHostPages) {
   }
   EXPECT_EQ(total, 3 * kPageSize - 20);
   EXPECT_EQ(m_mm->host_iovecs(a, 4 * kPageSize, platform::Access::kRead).error(), Errno::kEFAULT);
+}
+
+}  // namespace
+}  // namespace moat::sentry
+
+namespace moat::sentry {
+namespace {
+
+TEST_F(MemoryManagerTest, ForkSharesPrivatePagesUntilOneSideWrites) {
+  const uint64_t a = map(0, 2 * kPageSize, kRw);
+  put(*m_mm, a, 'p');
+  put(*m_mm, a + kPageSize, 'q');
+  const uint64_t before = m_memory->allocated_pages();
+  auto child = fork();
+  ASSERT_NE(child, nullptr);
+  // No page is copied by the fork itself, and both sides see the contents.
+  EXPECT_EQ(m_memory->allocated_pages(), before);
+  EXPECT_EQ(get(*child, a), 'p');
+  EXPECT_EQ(m_as->translate(a)->prot, PROT_READ);
+  const uint64_t shared = m_memory->allocated_pages();
+
+  put(*child, a, 'c');  // the child gets its own copy of one page
+  EXPECT_EQ(m_memory->allocated_pages(), shared + 1);
+  EXPECT_EQ(get(*m_mm, a), 'p');
+  EXPECT_EQ(get(*child, a), 'c');
+  put(*m_mm, a + kPageSize, 'P');  // and the parent its own of the other
+  EXPECT_EQ(get(*child, a + kPageSize), 'q');
+  EXPECT_EQ(m_memory->allocated_pages(), shared + 2);
+  // The parent is now the last holder of page a: it takes it back as it is.
+  put(*m_mm, a, 'x');
+  EXPECT_EQ(m_memory->allocated_pages(), shared + 2);
+  EXPECT_EQ(get(*child, a), 'c');
+
+  // Untouched in either, a page is populated separately in each.
+  const uint64_t b = map(0, kPageSize, kRw);
+  child.reset();
+  put(*m_mm, b, 'b');
+  EXPECT_EQ(get(*m_mm, a), 'x');
+}
+
+TEST_F(MemoryManagerTest, ForkedMemoryIsFreedWithItsLastHolder) {
+  const uint64_t before = m_memory->allocated_pages();
+  const uint64_t a = map(0, 8 * kPageSize, kRw);
+  for (uint64_t i = 0; i < 8; ++i) {
+    put(*m_mm, a + i * kPageSize, 'a');
+  }
+  auto child = fork();
+  ASSERT_NE(child, nullptr);
+  put(*child, a, 'c');
+  ASSERT_TRUE(m_mm->unmap(a, 8 * kPageSize).has_value());
+  EXPECT_EQ(get(*child, a + 7 * kPageSize), 'a');  // the unmap left the child's view alone
+  child.reset();
+  EXPECT_EQ(m_memory->allocated_pages(), before);
+}
+
+TEST_F(MemoryManagerTest, SharedAnonymousMemoryStaysSharedAcrossFork) {
+  auto r = m_mm->map_anonymous(
+      MapRequest{.length = 3 * kPageSize, .prot = kRw, .shared = true, .name = {}});
+  ASSERT_TRUE(r.has_value());
+  const uint64_t a = *r;
+  put(*m_mm, a, '1');
+  auto child = fork();
+  ASSERT_NE(child, nullptr);
+  put(*child, a, '2');
+  EXPECT_EQ(get(*m_mm, a), '2');
+  // A page neither had touched before the fork is the same page in both.
+  put(*child, a + 2 * kPageSize, '3');
+  EXPECT_EQ(get(*m_mm, a + 2 * kPageSize), '3');
+  // Split by mprotect, the upper part still maps the right pages.
+  ASSERT_TRUE(m_mm->protect(a + kPageSize, kPageSize, PROT_READ).has_value());
+  put(*m_mm, a + 2 * kPageSize, '4');
+  EXPECT_EQ(get(*child, a + 2 * kPageSize), '4');
+}
+
+TEST_F(MemoryManagerTest, MprotectAfterForkKeepsSharedPagesCopyOnWrite) {
+  const uint64_t a = map(0, kPageSize, kRw);
+  put(*m_mm, a, 'p');
+  auto child = fork();
+  ASSERT_NE(child, nullptr);
+  ASSERT_TRUE(child->protect(a, kPageSize, PROT_READ).has_value());
+  ASSERT_TRUE(child->protect(a, kPageSize, kRw).has_value());
+  EXPECT_EQ(child->address_space().translate(a)->prot, PROT_READ);
+  put(*child, a, 'c');
+  EXPECT_EQ(get(*m_mm, a), 'p');
+  // A read-only mapping stays read-only: no copy makes it writable.
+  const uint64_t ro = map(0, kPageSize, PROT_READ);
+  EXPECT_EQ(get(*m_mm, ro), 0);
+  auto again = fork();
+  ASSERT_NE(again, nullptr);
+  char c = 'w';
+  EXPECT_EQ(again->copy_out(ro, std::as_bytes(std::span(&c, 1))).error(), Errno::kEFAULT);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "sentry/mm/shared_memory.h"
 
 namespace moat::sentry {
 
@@ -14,6 +17,9 @@ struct Vma {
   bool shared = false;    // MAP_SHARED
   bool grows_down = false;
   std::string name;  // /proc/self/maps path column: a file path, "[stack]", "[heap]", or ""
+  // MAP_SHARED anonymous memory: the pages, and where `start` lies in them.
+  std::shared_ptr<SharedMemory> object;
+  uint64_t offset = 0;
 
   uint64_t length() const { return end - start; }
   bool contains(uint64_t addr) const { return addr >= start && addr < end; }
