@@ -92,7 +92,9 @@ class Vcpu {
   // The user register state, held in guest memory (the trap frame): reads
   // and writes cost no hypervisor call.
   virtual UserRegs& regs() = 0;
-  virtual void set_address_space(AddressSpace& as) = 0;
+  // Runs the vCPU over another address space from its next entry on (a
+  // vCPU reused by another process). The old one may be gone already.
+  virtual Result<void, Error> set_address_space(AddressSpace& as) = 0;
   virtual Result<void, Error> set_special(SpecialRegister reg, uint64_t value) = 0;
   virtual Result<uint64_t, Error> get_special(SpecialRegister reg) = 0;
   // The floating-point and vector registers, in the layout this

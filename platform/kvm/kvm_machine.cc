@@ -106,7 +106,10 @@ class KvmVcpu final : public platform::Vcpu {
 
   platform::UserRegs& regs() override { return m_arch.frame->regs; }
 
-  void set_address_space(platform::AddressSpace& as) override { m_as = &as; }
+  Result<void, Error> set_address_space(platform::AddressSpace& as) override {
+    m_as = &as;
+    return m_arch.switch_root(m_fd.get(), as);
+  }
 
   Result<void, Error> set_special(platform::SpecialRegister reg, uint64_t value) override {
     return m_arch.set_special(m_fd.get(), reg, value);

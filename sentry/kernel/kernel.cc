@@ -146,15 +146,19 @@ void Kernel::task_done(Task& task, const Result<void, Error>& ran) {
   if (!ran) {
     log::sentry().error("tid {}: {}", task.tid(), ran.error().message);
   }
-  task.group().leave(&task);
+  const bool last = task.group().leave(&task);
   strace::Tracer* tracer = m_options.tracer;
-  if (tracer != nullptr && task.tid() != task.group().pid()) {
-    // strace -f ends each thread with its own "+++ exited with N +++".
+  if (tracer != nullptr && task.tid() != 1) {
+    // strace -f ends each thread with its own "+++ exited with N +++"; the
+    // first process's comes last, from run().
     const ExitStatus status = task.group().exiting()
                                   ? task.group().exit_status().value_or(ExitStatus::exited(0))
                                   : ExitStatus::exited(task.exit_code());
     tracer->process_exited(task.tid(), status.signaled, status.code);
     tracer->task_ended(task.tid());
+  }
+  if (last) {
+    process_ended(task.group_ptr());
   }
   std::lock_guard guard(m_tasks_lock);
   if (!ran && !m_failure) {
@@ -181,16 +185,19 @@ void Kernel::join_finished_threads() {
   }
 }
 
-Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
+Result<std::pair<int, std::unique_ptr<platform::Vcpu>>> Kernel::prepare_task(
+    Task& parent, platform::AddressSpace& as, const CloneRequest& request) {
   join_finished_threads();
   std::unique_ptr<platform::Vcpu> vcpu;
   int tid = 0;
   {
+    // A pid stays taken while its process is a zombie.
+    std::lock_guard tree(m_tree_lock);
     std::lock_guard guard(m_tasks_lock);
     for (int tries = 0; tries < kPidMax; ++tries) {
       const int candidate = m_next_tid;
       m_next_tid = m_next_tid + 1 >= kPidMax ? 2 : m_next_tid + 1;
-      if (!m_tasks.contains(candidate)) {
+      if (!m_tasks.contains(candidate) && !m_processes.contains(candidate)) {
         tid = candidate;
         break;
       }
@@ -199,18 +206,28 @@ Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
     if (tid == 0 || (m_options.pids_limit != 0 && m_tasks.size() >= m_options.pids_limit)) {
       return Errno::kEAGAIN;
     }
+    // Reserved until the task itself is registered.
+    m_tasks[tid];
     if (!m_idle_vcpus.empty()) {
       vcpu = std::move(m_idle_vcpus.back());
       m_idle_vcpus.pop_back();
     }
   }
-  platform::AddressSpace& as = parent.mm().address_space();
+  auto unreserve = [&] {
+    std::lock_guard guard(m_tasks_lock);
+    m_tasks.erase(tid);
+  };
   if (vcpu) {
-    vcpu->set_address_space(as);
+    if (auto switched = vcpu->set_address_space(as); !switched) {
+      log::sentry().warn("cannot reuse a vCPU for a new task: {}", switched.error().message);
+      unreserve();
+      return Errno::kEAGAIN;
+    }
   } else {
     auto created = m_machine.new_vcpu(as);
     if (!created) {
-      log::sentry().warn("cannot create a vCPU for a new thread: {}", created.error().message);
+      log::sentry().warn("cannot create a vCPU for a new task: {}", created.error().message);
+      unreserve();
       return Errno::kEAGAIN;
     }
     vcpu = std::move(*created);
@@ -235,20 +252,23 @@ Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
     copied = vcpu->set_special(arch::kTlsRegister, request.tls);
   }
   if (!copied) {
-    log::sentry().warn("cannot set up a new thread's vCPU: {}", copied.error().message);
+    log::sentry().warn("cannot set up a new task's vCPU: {}", copied.error().message);
     recycle_vcpu(std::move(vcpu));
+    unreserve();
     return Errno::kEAGAIN;
   }
+  return std::pair{tid, std::move(vcpu)};
+}
 
-  auto fds = (request.flags & CLONE_FILES) != 0 ? parent.fds_ptr() : parent.fds().copy();
-  auto task = std::make_shared<Task>(*this, tid, parent.group_ptr(), parent.mm_ptr(),
-                                     std::move(fds), std::move(vcpu));
+void Kernel::start_task(Task& parent, const std::shared_ptr<Task>& task,
+                        const CloneRequest& request) {
   task->set_exe_path(parent.exe_path());
   task->set_signal_mask(parent.signal_mask());
   if ((request.flags & CLONE_CHILD_CLEARTID) != 0) {
     task->clear_child_tid = request.child_tid;
   }
   // Linux writes both before the child runs; a bad address is ignored.
+  const int tid = task->tid();
   const auto tid_bytes = std::as_bytes(std::span(&tid, 1));
   if ((request.flags & CLONE_PARENT_SETTID) != 0) {
     (void)parent.mm().copy_out(request.parent_tid, tid_bytes);
@@ -265,6 +285,14 @@ Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
     auto ran = task->run();
     task_done(*task, ran);
   });
+}
+
+Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
+  auto [tid, vcpu] = TRY(prepare_task(parent, parent.mm().address_space(), request));
+  auto fds = (request.flags & CLONE_FILES) != 0 ? parent.fds_ptr() : parent.fds().copy();
+  auto task = std::make_shared<Task>(*this, tid, parent.group_ptr(), parent.mm_ptr(),
+                                     std::move(fds), std::move(vcpu));
+  start_task(parent, task, request);
   return tid;
 }
 
@@ -367,8 +395,16 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
     }
   }
 
-  auto group = std::make_shared<ThreadGroup>(1, 0);
+  auto group = std::make_shared<ThreadGroup>(1);
   m_init_group = group;
+  {
+    // Its own session and process group, as a container's init.
+    std::lock_guard tree(m_tree_lock);
+    group->family().pgid = 1;
+    group->family().sid = 1;
+    group->family().exit_signal = 0;
+    m_processes[1] = group;
+  }
   auto task = std::make_shared<Task>(*this, 1, group, mm, fds, std::move(vcpu));
   task->set_exe_path(spec.guest_path);
   {
@@ -394,6 +430,10 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   join_finished_threads();
   task.reset();
   m_init_group.reset();
+  {
+    std::lock_guard tree(m_tree_lock);
+    m_processes.clear();
+  }
   if (m_failure) {
     return *m_failure;
   }

@@ -46,10 +46,12 @@ struct ExecSpec {
   std::vector<std::string> envp;
 };
 
-// clone(2)'s request for a new thread, decoded from clone or clone3.
+// clone(2)'s request for a new thread or process, decoded from clone,
+// clone3, fork or vfork.
 struct CloneRequest {
   uint64_t flags = 0;
-  uint64_t stack = 0;  // the new thread's stack pointer; 0 keeps the caller's
+  int exit_signal = 0;  // a new process's signal to its parent at the end
+  uint64_t stack = 0;   // the new thread's stack pointer; 0 keeps the caller's
   uint64_t tls = 0;
   uint64_t parent_tid = 0;
   uint64_t child_tid = 0;
@@ -87,8 +89,27 @@ class Kernel {
   // on a host thread of its own from the caller's registers. Returns its
   // tid; EAGAIN when moat cannot start another.
   Result<int> clone_thread(Task& parent, const CloneRequest& request);
+  // A new process (clone without CLONE_THREAD: fork, vfork, posix_spawn):
+  // the calling thread copied into it, its memory copy-on-write (or shared
+  // with CLONE_VM). Returns its pid; with CLONE_VFORK, once the child has
+  // ended. EAGAIN when moat cannot start another task, ENOMEM when memory
+  // for its page tables runs out.
+  Result<int> clone_process(Task& parent, const CloneRequest& request);
   // The live task with this tid, or nullptr.
   std::shared_ptr<Task> find_task(int tid);
+
+  // The process tree (parents, children, process groups, sessions, zombies)
+  // changes only under this lock. Taken before the task registry's.
+  std::mutex& tree_lock() { return m_tree_lock; }
+  // A process, live or a zombie, by pid; nullptr if none. Tree lock held.
+  std::shared_ptr<ThreadGroup> find_process_locked(int pid);
+  // Every process, live or a zombie. Tree lock held.
+  const std::map<int, std::shared_ptr<ThreadGroup>>& processes_locked() const {
+    return m_processes;
+  }
+  // Takes a zombie out of the tree for good (wait4/waitid reaped it). Tree
+  // lock held.
+  void reap_locked(ThreadGroup& parent, const std::shared_ptr<ThreadGroup>& child);
   // A task's vCPU goes back here when the task is gone: KVM frees vCPUs only
   // with the VM, so the next thread reuses it.
   void recycle_vcpu(std::unique_ptr<platform::Vcpu> vcpu);
@@ -105,6 +126,19 @@ class Kernel {
   // itself hit running it.
   void task_done(Task& task, const Result<void, Error>& ran);
   void join_finished_threads();
+  // A tid (= pid for a new process) within the pids limit, and a vCPU over
+  // `as` holding a copy of the parent's registers as clone leaves them.
+  Result<std::pair<int, std::unique_ptr<platform::Vcpu>>> prepare_task(Task& parent,
+                                                                       platform::AddressSpace& as,
+                                                                       const CloneRequest& request);
+  // Writes the new tid where CLONE_PARENT_SETTID/CLONE_CHILD_SETTID ask,
+  // registers the task and starts its host thread.
+  void start_task(Task& parent, const std::shared_ptr<Task>& task, const CloneRequest& request);
+  // The last thread of `group` has gone: it becomes a zombie for its parent
+  // (or is reaped at once if the parent ignores SIGCHLD), its children go to
+  // the first process, and the parent is told. The end of the first process
+  // ends every other one, as the end of a pid namespace's init does.
+  void process_ended(const std::shared_ptr<ThreadGroup>& group);
   // Sends the signals moat receives to the first process while it runs.
   void forward_host_signals(int signal_fd, int stop_fd);
 
@@ -118,6 +152,9 @@ class Kernel {
   std::atomic<bool> m_out_of_range_logged{false};
   FutexTable m_futexes;
   std::shared_ptr<ThreadGroup> m_init_group;
+
+  std::mutex m_tree_lock;
+  std::map<int, std::shared_ptr<ThreadGroup>> m_processes;  // live and zombies
 
   std::mutex m_tasks_lock;
   std::condition_variable m_tasks_changed;

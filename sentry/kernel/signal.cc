@@ -68,6 +68,13 @@ void SignalHandlers::set(int signo, const SignalAction& action) {
   m_actions[signo - 1] = action;
 }
 
+std::shared_ptr<SignalHandlers> SignalHandlers::copy() const {
+  auto out = std::make_shared<SignalHandlers>();
+  std::lock_guard guard(m_lock);
+  out->m_actions = m_actions;
+  return out;
+}
+
 void SignalHandlers::reset_for_exec() {
   std::lock_guard guard(m_lock);
   for (SignalAction& action : m_actions) {

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -93,6 +94,8 @@ class SignalHandlers {
  public:
   SignalAction get(int signo) const;
   void set(int signo, const SignalAction& action);
+  // fork(2) without CLONE_SIGHAND: the child's own copy.
+  std::shared_ptr<SignalHandlers> copy() const;
   // execve: caught signals go back to SIG_DFL; ignored ones stay ignored.
   void reset_for_exec();
 

@@ -169,14 +169,14 @@ void Task::walk_robust_list() {
   }
 }
 
-WakeReason Task::sleep(const std::optional<Deadline>& deadline,
-                       const std::function<bool()>& woken) {
+WakeReason Task::sleep(const std::optional<Deadline>& deadline, const std::function<bool()>& woken,
+                       SleepMode mode) {
   std::unique_lock lock(m_sleep_lock);
   for (;;) {
     if (woken()) {
       return WakeReason::kWoken;
     }
-    if (interrupted()) {
+    if (mode == SleepMode::kKillable ? should_stop() : interrupted()) {
       return WakeReason::kInterrupted;
     }
     if (!deadline) {
@@ -273,8 +273,8 @@ void Task::force_kill() {
 void Task::send_signal(const SignalInfo& info) {
   std::lock_guard guard(m_group->lock());
   const bool blocked = (signal_mask() & sig_bit(info.signo)) != 0;
-  const bool waited = (m_waited.load(std::memory_order_relaxed) & sig_bit(info.signo)) != 0;
-  if (!blocked && !waited && is_ignored(info.signo, m_group->signal_handlers().get(info.signo))) {
+  const bool held = (held_signals() & sig_bit(info.signo)) != 0;
+  if (!held && is_ignored(info.signo, m_group->signal_handlers().get(info.signo))) {
     return;
   }
   m_pending.add(info);

@@ -35,6 +35,9 @@ struct FaultSignal {
 
 // Why a sleep ended (Task::sleep).
 enum class WakeReason { kWoken, kTimedOut, kInterrupted };
+// What may end a sleep early: any signal the thread does not block, or only
+// the end of its process (Linux's TASK_KILLABLE).
+enum class SleepMode { kInterruptible, kKillable };
 
 // One guest thread. It runs on its own host thread, which owns its vCPU.
 class Task {
@@ -85,7 +88,8 @@ class Task {
   // Blocking: parks the thread until `woken()` holds (kWoken), `deadline`
   // passes (kTimedOut), or a signal it does not block arrives or its process
   // ends (kInterrupted). Whoever makes `woken()` true calls wake() after.
-  WakeReason sleep(const std::optional<Deadline>& deadline, const std::function<bool()>& woken);
+  WakeReason sleep(const std::optional<Deadline>& deadline, const std::function<bool()>& woken,
+                   SleepMode mode = SleepMode::kInterruptible);
   void wake();
   // Makes the thread notice a signal or the end of its process: out of a
   // sleep, and out of the guest at once. Any thread.
@@ -111,6 +115,9 @@ class Task {
   // the guest: default actions, or a frame for each handler.
   void deliver_signals();
   SigSet signal_mask() const { return m_blocked.load(std::memory_order_relaxed); }
+  // The signals held back from delivery as Linux's sig_ignored sees them:
+  // the mask, and the set an rt_sigtimedwait waits for (real_blocked).
+  SigSet held_signals() const { return signal_mask() | m_waited.load(std::memory_order_relaxed); }
   // rt_sigprocmask and sigreturn: SIGKILL and SIGSTOP are never blocked.
   void set_signal_mask(SigSet mask);
   // rt_sigsuspend: `mask` until the next signal delivery, which gives the

@@ -47,6 +47,21 @@ bool ThreadGroup::leave(Task* task) {
   return true;
 }
 
+void ThreadGroup::child_changed() {
+  m_child_events.fetch_add(1, std::memory_order_acq_rel);
+  std::lock_guard guard(m_lock);
+  for (Task* task : m_tasks) {
+    task->wake();
+  }
+}
+
+int ThreadGroup::release_vfork() {
+  if (m_vfork_released.exchange(true, std::memory_order_acq_rel)) {
+    return 0;
+  }
+  return m_vfork_waiter;
+}
+
 size_t ThreadGroup::thread_count() const {
   std::lock_guard guard(m_lock);
   return m_tasks.size();
@@ -70,8 +85,8 @@ void ThreadGroup::send_signal(const SignalInfo& info) {
       break;
     }
   }
-  // Linux asks the leader's mask whether an ignored signal is dropped.
-  const bool leader_blocks = !m_tasks.empty() && (m_tasks.front()->signal_mask() & bit) != 0;
+  // Linux asks the leader whether an ignored signal is dropped.
+  const bool leader_blocks = !m_tasks.empty() && (m_tasks.front()->held_signals() & bit) != 0;
   if (!leader_blocks && is_ignored(info.signo, m_handlers->get(info.signo))) {
     return;
   }

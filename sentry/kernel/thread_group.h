@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <csignal>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,15 +18,42 @@ class Task;
 // A process: the threads that share a pid, limits and an exit status.
 class ThreadGroup {
  public:
-  ThreadGroup(int pid, int ppid)
-      : m_pid(pid), m_ppid(ppid), m_handlers(std::make_shared<SignalHandlers>()) {}
+  explicit ThreadGroup(
+      int pid, std::shared_ptr<SignalHandlers> handlers = std::make_shared<SignalHandlers>())
+      : m_pid(pid), m_handlers(std::move(handlers)) {}
 
   int pid() const { return m_pid; }
-  int ppid() const { return m_ppid; }
+
+  // The process's place in the process tree; guarded by Kernel::tree_lock().
+  struct Family {
+    std::weak_ptr<ThreadGroup> parent;  // empty for the first process
+    // Live children and zombies, until reaped.
+    std::vector<std::shared_ptr<ThreadGroup>> children;
+    int pgid = 0;
+    int sid = 0;
+    int exit_signal = SIGCHLD;  // what the parent is sent at the end; 0: nothing
+    bool zombie = false;        // ended, waiting for its parent to reap it
+  };
+  Family& family() { return m_family; }
+
+  // A child of this process ended (or was reparented here as a zombie):
+  // wakes the threads sleeping in wait4/waitid.
+  void child_changed();
+  // Counts child_changed() calls: a waiter samples it before looking, and
+  // sleeps until it moves.
+  uint64_t child_events() const { return m_child_events.load(std::memory_order_acquire); }
+
+  // vfork(2): the parent's thread sleeps until the child releases it by
+  // ending (or, later, by execve).
+  bool vfork_released() const { return m_vfork_released.load(std::memory_order_acquire); }
+  void set_vfork_waiter(int tid) { m_vfork_waiter = tid; }
+  // Marks the release; returns the waiting thread's tid, or 0 if none.
+  int release_vfork();
 
   Limits& limits() { return m_limits; }
   std::mutex& lock() { return m_lock; }
   SignalHandlers& signal_handlers() { return *m_handlers; }
+  const std::shared_ptr<SignalHandlers>& signal_handlers_ptr() const { return m_handlers; }
   // Signals sent to the process as a whole (kill(2)); any thread that does
   // not block them takes them. Guarded by lock().
   PendingSignals& shared_pending() { return m_shared_pending; }
@@ -58,7 +86,10 @@ class ThreadGroup {
 
  private:
   const int m_pid;
-  const int m_ppid;
+  Family m_family;
+  std::atomic<uint64_t> m_child_events{0};
+  std::atomic<bool> m_vfork_released{false};
+  int m_vfork_waiter = 0;
   Limits m_limits;
   std::shared_ptr<SignalHandlers> m_handlers;
   PendingSignals m_shared_pending;

@@ -11,6 +11,7 @@
 namespace moat::sentry {
 
 class Task;
+struct CloneRequest;
 
 // A guest virtual address, never dereferenced directly: it goes through the
 // task's MemoryManager.
@@ -53,8 +54,19 @@ SysResult sys_getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr cache);
 SysResult sys_clone(Task& t, uint64_t flags, UserAddr stack, UserAddr parent_tid, uint64_t arg3,
                     uint64_t arg4);
 SysResult sys_clone3(Task& t, UserAddr args, uint64_t size);
+// clone, clone3, fork and vfork after decoding: Linux's flag checks, then a
+// new thread or process.
+SysResult clone_common(Task& t, const CloneRequest& request);
+// sys_process.cc
+SysResult sys_fork(Task& t);
+SysResult sys_vfork(Task& t);
 SysResult sys_wait4(Task& t, int pid, UserAddr status, int options, UserAddr rusage);
 SysResult sys_waitid(Task& t, int idtype, int id, UserAddr info, int options, UserAddr rusage);
+SysResult sys_setpgid(Task& t, int pid, int pgid);
+SysResult sys_getpgid(Task& t, int pid);
+SysResult sys_getpgrp(Task& t);
+SysResult sys_setsid(Task& t);
+SysResult sys_getsid(Task& t, int pid);
 // sys_futex.cc
 SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
                     UserAddr uaddr2, uint32_t val3);

@@ -49,10 +49,4 @@ SysResult sys_getpid(Task& t) {
   return static_cast<uint64_t>(t.group().pid());
 }
 
-// Implements Linux syscall getppid(2). The first process's parent is outside
-// the sandbox, so it reads 0, as for init in a pid namespace.
-SysResult sys_getppid(Task& t) {
-  return static_cast<uint64_t>(t.group().ppid());
-}
-
 }  // namespace moat::sentry

@@ -1,7 +1,9 @@
 // Signal syscalls: dispositions, masks, the alternate stack, sigreturn and
 // sending. Delivery itself is Task::deliver_signals, after every trap.
 
+#include <climits>
 #include <csignal>
+#include <vector>
 
 #include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "sentry/kernel/kernel.h"
@@ -28,16 +30,6 @@ Result<T> load(Task& t, UserAddr addr) {
 template <typename T>
 Result<void> store(Task& t, UserAddr addr, const T& value) {
   return t.mm().copy_out(addr.value, std::as_bytes(std::span(&value, 1)));
-}
-
-// Queues `signo` for the caller's own process (the only one moat runs so
-// far); signal 0 only checks that the target exists.
-SysResult send_to_own_process(Task& t, int signo, int code) {
-  if (signo == 0) {
-    return 0;
-  }
-  t.group().send_signal(SignalInfo::from_process(signo, code, t.group().pid(), t.kernel().uid()));
-  return 0;
 }
 
 }  // namespace
@@ -174,19 +166,47 @@ SysResult sys_rt_sigpending(Task& t, UserAddr set, uint64_t sigsetsize) {
   return 0;
 }
 
-// Implements Linux syscall kill(2). moat runs one process (pid 1, its own
-// process group); it is not protected as a namespace's init would be, so a
-// signal's default action applies to it as to any process.
+// Implements Linux syscall kill(2): a process, a process group (0: the
+// caller's), or with -1 every process but the first and the caller. The
+// first process is not protected as a namespace's init would be, so a
+// signal's default action applies to it as to any process. A zombie exists
+// (kill succeeds) but takes nothing.
 SysResult sys_kill(Task& t, int pid, int signo) {
   if (signo < 0 || signo > kNumSignals) {
     return Errno::kEINVAL;
   }
-  const int own = t.group().pid();
-  if (pid == own || pid == 0 || pid == -own) {
-    return send_to_own_process(t, signo, SI_USER);
+  if (pid == INT_MIN) {
+    return Errno::kESRCH;  // -INT_MIN names nothing
   }
-  // -1 is every process but init and the caller: nobody here.
-  return Errno::kESRCH;
+  Kernel& kernel = t.kernel();
+  std::vector<std::shared_ptr<ThreadGroup>> targets;
+  {
+    std::lock_guard tree(kernel.tree_lock());
+    if (pid > 0) {
+      if (auto process = kernel.find_process_locked(pid)) {
+        targets.push_back(std::move(process));
+      }
+    } else {
+      const int pgid = pid == 0 ? t.group().family().pgid : -pid;
+      for (const auto& [other, process] : kernel.processes_locked()) {
+        const bool selected =
+            pid == -1 ? other != 1 && process.get() != &t.group() : process->family().pgid == pgid;
+        if (selected) {
+          targets.push_back(process);
+        }
+      }
+    }
+  }
+  if (targets.empty()) {
+    return Errno::kESRCH;
+  }
+  if (signo != 0) {
+    const SignalInfo info = SignalInfo::from_process(signo, SI_USER, t.group().pid(), kernel.uid());
+    for (const auto& process : targets) {
+      process->send_signal(info);
+    }
+  }
+  return 0;
 }
 
 // Implements Linux syscall tgkill(2).
@@ -194,12 +214,8 @@ SysResult sys_tgkill(Task& t, int tgid, int tid, int signo) {
   if (tgid <= 0 || tid <= 0 || signo < 0 || signo > kNumSignals) {
     return Errno::kEINVAL;
   }
-  // FIXME: other processes' threads come with fork.
-  if (tgid != t.group().pid()) {
-    return Errno::kESRCH;
-  }
   std::shared_ptr<Task> target = t.kernel().find_task(tid);
-  if (!target || &target->group() != &t.group() || target->exiting()) {
+  if (!target || target->group().pid() != tgid || target->exiting()) {
     return Errno::kESRCH;
   }
   if (signo != 0) {
@@ -214,7 +230,11 @@ SysResult sys_tkill(Task& t, int tid, int signo) {
   if (tid <= 0 || signo < 0 || signo > kNumSignals) {
     return Errno::kEINVAL;
   }
-  return sys_tgkill(t, t.group().pid(), tid, signo);
+  std::shared_ptr<Task> target = t.kernel().find_task(tid);
+  if (!target) {
+    return Errno::kESRCH;
+  }
+  return sys_tgkill(t, target->group().pid(), tid, signo);
 }
 
 }  // namespace moat::sentry

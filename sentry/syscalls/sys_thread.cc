@@ -41,7 +41,9 @@ constexpr uint64_t kCloneClearSighand = 0x100000000ull;
 constexpr uint64_t kCloneIntoCgroup = 0x200000000ull;
 constexpr uint64_t kCloneNewTime = 0x80;  // clone3 only: clone()'s low byte is the signal
 
-// The flag checks of Linux's copy_process, then what moat runs: threads.
+}  // namespace
+
+// The flag checks of Linux's copy_process, then a new thread or process.
 SysResult clone_common(Task& t, const CloneRequest& request) {
   const uint64_t flags = request.flags;
   if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
@@ -60,14 +62,18 @@ SysResult clone_common(Task& t, const CloneRequest& request) {
   if ((flags & (kNamespaceFlags | kCloneNewTime)) != 0) {
     return Errno::kEPERM;  // moat offers no namespaces
   }
-  if ((flags & CLONE_THREAD) == 0) {
-    // FIXME: new processes (fork, vfork, posix_spawn's CLONE_VM|CLONE_VFORK)
-    // come with copy-on-write address spaces (issue 6).
-    t.kernel().note_unsupported_syscall(arch::syscall_number(t.regs()), "clone (a new process)");
+  if ((flags & CLONE_PIDFD) != 0) {
+    // FIXME: moat has no pidfds yet.
+    t.kernel().note_unsupported_syscall(arch::syscall_number(t.regs()), "clone (CLONE_PIDFD)");
     return Errno::kENOSYS;
+  }
+  if ((flags & CLONE_THREAD) == 0) {
+    return static_cast<uint64_t>(TRY(t.kernel().clone_process(t, request)));
   }
   return static_cast<uint64_t>(TRY(t.kernel().clone_thread(t, request)));
 }
+
+namespace {
 
 // Linux's struct clone_args, as far as moat knows it (CLONE_ARGS_SIZE_VER2).
 struct CloneArgs {
@@ -94,6 +100,8 @@ SysResult sys_clone(Task& t, uint64_t flags, UserAddr stack, UserAddr parent_tid
   CloneRequest request;
   // The low byte is the exit signal, for a new process; a thread has none.
   request.flags = flags & ~uint64_t{CSIGNAL};
+  // Linux takes any number here; one that is no signal is never sent.
+  request.exit_signal = (flags & CLONE_THREAD) != 0 ? 0 : static_cast<int>(flags & CSIGNAL);
   request.stack = stack.value;
   request.parent_tid = parent_tid.value;
   request.tls = arch::kCloneTlsArg == 3 ? arg3 : arg4;
@@ -156,51 +164,12 @@ SysResult sys_clone3(Task& t, UserAddr uargs, uint64_t size) {
   }
   CloneRequest request;
   request.flags = args.flags & ~kCloneClearSighand;
+  request.exit_signal = static_cast<int>(args.exit_signal);
   request.stack = args.stack == 0 ? 0 : args.stack + args.stack_size;
   request.tls = args.tls;
   request.parent_tid = args.parent_tid;
   request.child_tid = args.child_tid;
   return clone_common(t, request);
-}
-
-// Implements Linux syscall wait4(2): Linux's argument checks; a process has
-// no children yet (FIXME: fork, issue 6), so the answer is ECHILD.
-SysResult sys_wait4(Task& /*t*/, int pid, UserAddr /*status*/, int options, UserAddr /*rusage*/) {
-  constexpr int kKnown = WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL;
-  if ((options & ~kKnown) != 0) {
-    return Errno::kEINVAL;
-  }
-  // INT_MIN has no process group to name.
-  if (pid == INT_MIN) {
-    return Errno::kESRCH;
-  }
-  return Errno::kECHILD;
-}
-
-// Implements Linux syscall waitid(2), as wait4.
-SysResult sys_waitid(Task& /*t*/, int idtype, int id, UserAddr /*info*/, int options,
-                     UserAddr /*rusage*/) {
-  constexpr int kKnown =
-      WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL;
-  if ((options & ~kKnown) != 0 || (options & (WEXITED | WSTOPPED | WCONTINUED)) == 0) {
-    return Errno::kEINVAL;
-  }
-  switch (idtype) {
-    case P_ALL:
-      break;
-    case P_PID:
-    case P_PGID:
-      if (id < 0) {
-        return Errno::kEINVAL;
-      }
-      break;
-    case P_PIDFD:
-      // moat has no pidfds: any descriptor is the wrong kind or none.
-      return id < 0 ? Errno::kEINVAL : Errno::kEBADF;
-    default:
-      return Errno::kEINVAL;
-  }
-  return Errno::kECHILD;
 }
 
 // Implements Linux syscall exit(2).

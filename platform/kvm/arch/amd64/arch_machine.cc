@@ -336,6 +336,21 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   return vcpu;
 }
 
+Result<void, Error> ArchVcpu::switch_root(int vcpu_fd, platform::AddressSpace& as) {
+  // The vCPU sits in the stub, after its last exit, with the old tables in
+  // CR3; they may have been freed with their process. The stub must not
+  // fetch another instruction through them, so CR3 changes from outside.
+  kvm_sregs sregs{};
+  TRY(KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &sregs));
+  auto& amd64_as = static_cast<Amd64AddressSpace&>(as);
+  sregs.cr3 = amd64_as.root();
+  TRY(KVM_IOCTL(vcpu_fd, KVM_SET_SREGS, &sregs));
+  frame->new_cr3 = 0;
+  loaded_root = amd64_as.root();
+  seen_generation = as.generation();
+  return {};
+}
+
 void ArchVcpu::prepare_entry(platform::AddressSpace& as) {
   // The IRETQ frame must return to ring 3 with flags a user may hold, whatever
   // the sentry wrote: CF PF AF ZF SF TF DF OF AC and ID; IF always set.

@@ -40,6 +40,9 @@ struct ArchVcpu {
   // Before KVM_RUN: ask the stub to load (and so flush) the page tables if
   // the address space changed or was modified in a way that needs a flush.
   void prepare_entry(platform::AddressSpace& as);
+  // A reused vCPU goes over to `as`, whose tables it loads before it next
+  // runs anything.
+  Result<void, Error> switch_root(int vcpu_fd, platform::AddressSpace& as);
   // After a doorbell exit: what happened, from trap_reason().
   platform::Trap decode(uint32_t port) const;
   // Makes the vCPU leave user code through the stub (the kick interrupt),

@@ -262,6 +262,13 @@ Result<ArchVcpu, Error> ArchMachine::init_vcpu(int vcpu_fd, unsigned index,
   return vcpu;
 }
 
+Result<void, Error> ArchVcpu::switch_root(int /*vcpu_fd*/, platform::AddressSpace& /*as*/) {
+  // The stub runs from TTBR1's half, so stale user tables in TTBR0 are never
+  // walked on its way out: the next entry loads the new ones and flushes.
+  loaded_root = 0;
+  return {};
+}
+
 void ArchVcpu::prepare_entry(platform::AddressSpace& as) {
   // Return to EL0t with the flags a user may hold: NZCV, DIT and SSBS.
   constexpr uint64_t kUserFlags = 0xf000'0000ull | (1ull << 24) | (1ull << 12);

@@ -40,6 +40,9 @@ struct ArchVcpu {
 
   // Before KVM_RUN: sanitise PSTATE and switch/flush TTBR0 if needed.
   void prepare_entry(platform::AddressSpace& as);
+  // A reused vCPU goes over to `as`, whose tables it loads before it next
+  // runs anything.
+  Result<void, Error> switch_root(int vcpu_fd, platform::AddressSpace& as);
   // After a doorbell exit: what happened, from trap_reason().
   platform::Trap decode(uint32_t reason) const;
   // Makes the vCPU leave user code through the stub, so its registers are
