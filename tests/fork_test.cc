@@ -5,6 +5,7 @@
 // A child reports only through its exit status and MAP_SHARED memory, and
 // ends with _exit: nothing of the test framework runs in it.
 
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -174,6 +175,28 @@ TEST(Fork, MprotectInTheChildKeepsTheParentsPages) {
   EXPECT_EQ(WEXITSTATUS(reap(pid)), 0);
   EXPECT_EQ(data[0], 'p');
   munmap(data, page);
+}
+
+long futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout) {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, timeout, nullptr, 0);
+}
+
+TEST(Fork, SharedFutexWakesAcrossProcesses) {
+  MOAT_COVERS("futex");
+  auto* word = shared_memory<std::atomic<uint32_t>>();
+  const pid_t pid = spawn([&] {
+    sleep_ms(50);
+    word->store(1);
+    return futex(word, FUTEX_WAKE, 1, nullptr) == 1 ? 0 : 1;
+  });
+  // The parent sleeps on its own mapping of the page the child wakes on.
+  const timespec timeout{10, 0};
+  while (word->load() == 0) {
+    const long r = futex(word, FUTEX_WAIT, 0, &timeout);
+    ASSERT_TRUE(r == 0 || errno == EAGAIN || errno == EINTR) << strerror(errno);
+  }
+  EXPECT_EQ(WEXITSTATUS(reap(pid)), 0);
+  munmap(word, sizeof(*word));
 }
 
 TEST(Wait, StatusEncodings) {

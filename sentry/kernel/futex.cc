@@ -27,6 +27,11 @@ Result<uint32_t*> futex_word(MemoryManager& mm, uint64_t addr, bool write) {
   return static_cast<uint32_t*>(iov.front().iov_base);
 }
 
+FutexTable::Key FutexTable::key_of(const MemoryManager& mm, uint64_t addr) {
+  auto [space, offset] = mm.futex_key(addr);
+  return Key{space, offset};
+}
+
 Result<uint64_t> FutexTable::wait(Task& task, uint64_t addr, uint32_t expected, uint32_t bitset,
                                   const std::optional<Deadline>& deadline, bool restartable) {
   Waiter waiter{&task, bitset, {}, {}, true};
@@ -38,7 +43,7 @@ Result<uint64_t> FutexTable::wait(Task& task, uint64_t addr, uint32_t expected, 
     if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != expected) {
       return Errno::kEAGAIN;
     }
-    waiter.position = m_waiters.emplace(Key{&task.mm(), addr}, &waiter);
+    waiter.position = m_waiters.emplace(key_of(task.mm(), addr), &waiter);
   }
   const WakeReason reason =
       task.sleep(deadline, [&waiter] { return waiter.woken.load(std::memory_order_acquire); });
@@ -81,7 +86,7 @@ int FutexTable::wake_locked(const Key& key, int count, uint32_t bitset) {
 
 int FutexTable::wake(const MemoryManager& mm, uint64_t addr, int count, uint32_t bitset) {
   std::lock_guard guard(m_lock);
-  return wake_locked(Key{&mm, addr}, count, bitset);
+  return wake_locked(key_of(mm, addr), count, bitset);
 }
 
 Result<uint64_t> FutexTable::requeue(MemoryManager& mm, uint64_t addr, uint64_t addr2,
@@ -178,9 +183,9 @@ Result<uint64_t> FutexTable::wake_op(MemoryManager& mm, uint64_t addr, uint64_t 
     default:
       return Errno::kENOSYS;
   }
-  int woken = wake_locked(Key{&mm, addr}, count, FUTEX_BITSET_MATCH_ANY);
+  int woken = wake_locked(key_of(mm, addr), count, FUTEX_BITSET_MATCH_ANY);
   if (condition) {
-    woken += wake_locked(Key{&mm, addr2}, count2, FUTEX_BITSET_MATCH_ANY);
+    woken += wake_locked(key_of(mm, addr2), count2, FUTEX_BITSET_MATCH_ANY);
   }
   return static_cast<uint64_t>(woken);
 }

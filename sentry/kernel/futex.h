@@ -15,10 +15,11 @@ class MemoryManager;
 class Task;
 
 // The futex wait queues of one sandbox, as Linux's kernel/futex keeps them:
-// waiters are keyed by (address space, address), woken in the order they
-// came, and a wake's bitset must share a bit with the waiter's.
-// FIXME: a shared futex in memory mapped MAP_SHARED by two processes is keyed
-// by address space too; it needs the page's identity once there is fork.
+// waiters are keyed by the memory the word lies in (MemoryManager::
+// futex_key: the shared memory object and offset for MAP_SHARED memory, so
+// processes sharing it meet; else the address space and address), woken in
+// the order they came, and a wake's bitset must share a bit with the
+// waiter's.
 class FutexTable {
  public:
   // FUTEX_WAIT(_BITSET): sleeps if the word at `addr` holds `expected`
@@ -40,10 +41,11 @@ class FutexTable {
 
  private:
   struct Key {
-    const MemoryManager* mm;
-    uint64_t addr;
+    const void* space;
+    uint64_t offset;
     auto operator<=>(const Key&) const = default;
   };
+  static Key key_of(const MemoryManager& mm, uint64_t addr);
   struct Waiter;
   using Queue = std::multimap<Key, Waiter*>;
 

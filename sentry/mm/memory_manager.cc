@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "base/bits.h"
 #include "base/log.h"
@@ -49,12 +50,27 @@ void MemoryManager::unmap_pages(uint64_t start, uint64_t end) {
 }
 
 MemoryManager::VmaMap::iterator MemoryManager::find_vma(uint64_t addr) {
+  const auto found = std::as_const(*this).find_vma(addr);
+  return m_vmas.erase(found, found);  // the same position, as a mutable iterator
+}
+
+MemoryManager::VmaMap::const_iterator MemoryManager::find_vma(uint64_t addr) const {
   auto it = m_vmas.upper_bound(addr);
   if (it == m_vmas.begin()) {
     return m_vmas.end();
   }
   --it;
   return it->second.contains(addr) ? it : m_vmas.end();
+}
+
+std::pair<const void*, uint64_t> MemoryManager::futex_key(uint64_t addr) const {
+  std::lock_guard guard(m_lock);
+  auto it = find_vma(addr);
+  if (it != m_vmas.end() && it->second.object) {
+    const Vma& vma = it->second;
+    return {vma.object.get(), vma.offset + (addr - vma.start)};
+  }
+  return {this, addr};
 }
 
 void MemoryManager::split_at(uint64_t addr) {

@@ -98,6 +98,11 @@ class MemoryManager {
   // `access`; adjacent pages are merged. EFAULT if any page is inaccessible.
   Result<std::vector<iovec>> host_iovecs(uint64_t addr, uint64_t len, platform::Access access);
 
+  // What identifies the futex word at `addr` across address spaces: the
+  // shared memory object and the offset in it for MAP_SHARED memory, else
+  // this address space and the address.
+  std::pair<const void*, uint64_t> futex_key(uint64_t addr) const;
+
   // Snapshot of the VMAs, ascending.
   std::vector<Vma> vmas() const;
 
@@ -111,6 +116,7 @@ class MemoryManager {
   using VmaMap = std::map<uint64_t, Vma>;  // keyed by start
 
   VmaMap::iterator find_vma(uint64_t addr);
+  VmaMap::const_iterator find_vma(uint64_t addr) const;
   // Splits the VMA containing addr (if any) so that a VMA starts at addr.
   void split_at(uint64_t addr);
   void remove_range(uint64_t start, uint64_t end);

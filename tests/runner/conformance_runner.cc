@@ -6,14 +6,10 @@
 // passing native runs record in GoogleTest's JSON output).
 //
 //   conformance_runner --moat PATH [--timeout SECONDS] [--known-failures FILE]
-//                      [--json FILE] [--work DIR] [--rerun-crashed] TEST_PROGRAM...
+//                      [--json FILE] [--work DIR] TEST_PROGRAM...
 //
 // moat runs with --log-level debug, so a failing case's output carries the
 // sentry's account of it (a fatal fault comes with every register).
-// --rerun-crashed runs a case that crashed or timed out under moat once more;
-// if that run passes, the case counts as passed and is reported as FLAKY with
-// the first run's output. It is for the arm64 test VM, where moat runs under
-// emulated nested virtualization (README, "Known problems").
 //
 // Exits 1 when a case fails natively (a wrong test), fails under moat without
 // being listed in the known-failures file, or when a row the table marks
@@ -265,10 +261,6 @@ struct CaseResult {
   std::string known_reason;  // non-empty when listed in the known-failures file
   std::string native_output;
   std::string moat_output;
-  // With --rerun-crashed: what the first run under moat gave, when it crashed
-  // or timed out and the rerun passed.
-  std::optional<Outcome> flaky_first;
-  std::string flaky_output;
 };
 
 // How a run ended, for the failure report.
@@ -282,32 +274,19 @@ std::string ending(const RunResult& r) {
   return "(exit status " + std::to_string(WEXITSTATUS(r.status)) + ")\n";
 }
 
-// Runs a case under moat (once more with `rerun_crashed` when it crashed or
-// timed out) and records its outcome in `c`.
+// Runs a case under moat and records its outcome in `c`.
 template <typename Verdict>
 void run_under_moat(CaseResult& c, const std::vector<std::string>& argv, const std::string& log,
-                    int timeout_s, bool rerun_crashed, Verdict verdict) {
-  RunResult first = run(argv, log, timeout_s);
-  c.moat = verdict(first);
-  c.moat_output = first.output + ending(first);
-  if (!rerun_crashed || (c.moat != Outcome::kCrash && c.moat != Outcome::kTimeout)) {
-    return;
-  }
-  RunResult second = run(argv, log, timeout_s);
-  Outcome again = verdict(second);
-  if (again != Outcome::kPass) {
-    c.moat_output += "-- the rerun:\n" + second.output + ending(second);
-  } else {
-    c.flaky_first = c.moat;
-    c.flaky_output = c.moat_output;
-    c.moat = again;
-  }
+                    int timeout_s, Verdict verdict) {
+  RunResult r = run(argv, log, timeout_s);
+  c.moat = verdict(r);
+  c.moat_output = r.output + ending(r);
 }
 
 void usage() {
   fprintf(stderr,
           "usage: conformance_runner --moat PATH [--timeout SECONDS] [--known-failures FILE]\n"
-          "                          [--json FILE] [--work DIR] [--rerun-crashed]\n"
+          "                          [--json FILE] [--work DIR]\n"
           "                          TEST_PROGRAM...\n");
   exit(2);
 }
@@ -320,7 +299,6 @@ int main(int argc, char** argv) {
   std::string json_path;
   std::string work = getenv("TMPDIR") != nullptr ? getenv("TMPDIR") : "/tmp";
   int timeout_s = 30;
-  bool rerun_crashed = false;
   std::vector<std::string> programs;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -340,8 +318,6 @@ int main(int argc, char** argv) {
       json_path = value();
     } else if (arg == "--work") {
       work = value();
-    } else if (arg == "--rerun-crashed") {
-      rerun_crashed = true;
     } else if (!arg.empty() && arg[0] == '-') {
       usage();
     } else {
@@ -397,7 +373,7 @@ int main(int argc, char** argv) {
       unlink(json_out.c_str());
       run_under_moat(c,
                      {moat, "run", "--log-level", "debug", "--", program, "--gtest_filter=" + name},
-                     log, timeout_s, rerun_crashed,
+                     log, timeout_s,
                      [&](const RunResult& r) { return case_outcome(r, name, true); });
       if (known.count(name) != 0) {
         c.known_reason = known[name];
@@ -431,7 +407,7 @@ int main(int argc, char** argv) {
           c.syscalls = {call};
         }
         run_under_moat(c, {moat, "run", "--log-level", "debug", "--", program, flag}, log,
-                       timeout_s, rerun_crashed, outcome);
+                       timeout_s, outcome);
         if (known.count(c.name) != 0) {
           c.known_reason = known[c.name];
         }
@@ -458,9 +434,6 @@ int main(int argc, char** argv) {
       failed = true;
     } else if (!c.known_reason.empty()) {
       note = "  (listed as a known failure but passes: remove it from the list)";
-    } else if (c.flaky_first) {
-      note = std::string("  FLAKY: ") + outcome_name(*c.flaky_first) +
-             " on the first run, passed on the rerun";
     }
     native_pass += c.native == Outcome::kPass;
     moat_pass += c.moat == Outcome::kPass;
@@ -530,9 +503,6 @@ int main(int argc, char** argv) {
       if (!c.known_reason.empty()) {
         fprintf(f, ", \"known_failure\": \"%s\"", json_escape(c.known_reason).c_str());
       }
-      if (c.flaky_first) {
-        fprintf(f, ", \"flaky_first_run\": \"%s\"", outcome_name(*c.flaky_first));
-      }
       fprintf(f, ", \"syscalls\": [");
       for (size_t j = 0; j < c.syscalls.size(); ++j) {
         fprintf(f, "%s\"%s\"", j == 0 ? "" : ", ", c.syscalls[j].c_str());
@@ -555,7 +525,6 @@ int main(int argc, char** argv) {
     fclose(f);
   }
   // What went wrong, last, where a log's tail shows it.
-  int flaky = 0;
   for (const CaseResult& c : results) {
     if (c.native != Outcome::kPass) {
       printf("\n== %s natively (%s):\n%s", c.name.c_str(), outcome_name(c.native),
@@ -563,14 +532,7 @@ int main(int argc, char** argv) {
     } else if (c.moat != Outcome::kPass && c.known_reason.empty()) {
       printf("\n== %s under moat (%s):\n%s", c.name.c_str(), outcome_name(c.moat),
              c.moat_output.c_str());
-    } else if (c.flaky_first) {
-      ++flaky;
-      printf("\n== FLAKY: %s under moat (%s on the first run, passed on the rerun):\n%s",
-             c.name.c_str(), outcome_name(*c.flaky_first), c.flaky_output.c_str());
     }
-  }
-  if (flaky != 0) {
-    printf("\nFLAKY: %d case(s) crashed or timed out under moat and passed on the rerun\n", flaky);
   }
   printf("\nconformance: %s\n", failed ? "FAILED" : "passed");
   return failed ? 1 : 0;
