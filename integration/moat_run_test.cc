@@ -654,6 +654,41 @@ TEST_F(MoatCliTest, PidsLimitStopsAThreadBombWithEagain) {
   }
 }
 
+TEST_F(MoatCliTest, OrphansGoToTheFirstProcessWhichReapsThem) {
+  for (const char* variant : {"glibc", "glibc-pie", "musl"}) {
+    SCOPED_TRACE(variant);
+    RunResult r = run_command({moat_binary(), "run", "--", program_path("processes", variant),
+                               "orphans"});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.out, "grandchild adopted by 1, exit 42\n") << r;
+  }
+}
+
+TEST_F(MoatCliTest, TheEndOfTheFirstProcessEndsEveryOther) {
+  // The child sleeps for ever; moat ends with the first process's code
+  // instead of waiting for it.
+  RunResult r = run_command({moat_binary(), "run", "--", program_path("processes", "glibc"),
+                             "leave"});
+  EXPECT_EQ(r.exit_code, 3) << r;
+}
+
+TEST_F(MoatCliTest, PidsLimitStopsAForkBombWithEagain) {
+  for (const char* variant : {"glibc", "musl"}) {
+    SCOPED_TRACE(variant);
+    RunResult r = run_command({moat_binary(), "run", "--pids-limit", "12", "--",
+                               program_path("processes", variant), "bomb"});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.out, "forked 11 then EAGAIN\n") << r;
+  }
+}
+
+TEST_F(MoatCliTest, ForkChainsOneHundredDeep) {
+  RunResult r = run_command({moat_binary(), "run", "--", program_path("processes", "musl"),
+                             "chain", "100"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "depth 100\n") << r;
+}
+
 // A thousand vCPUs take minutes in the emulated arm64 test VM: x86-64 only.
 #if defined(__x86_64__)
 TEST_F(MoatCliTest, ThreadBombWithoutALimitEndsCleanly) {
