@@ -396,6 +396,7 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   }
 
   auto group = std::make_shared<ThreadGroup>(1);
+  group->set_traced(m_options.tracer != nullptr);
   m_init_group = group;
   {
     // Its own session and process group, as a container's init.

@@ -43,6 +43,7 @@ Result<int> Kernel::clone_process(Task& parent, const CloneRequest& request) {
   auto handlers = (flags & CLONE_SIGHAND) != 0 ? parent.group().signal_handlers_ptr()
                                                : parent.group().signal_handlers().copy();
   auto group = std::make_shared<ThreadGroup>(pid, std::move(handlers));
+  group->set_traced(parent.group().traced());
   group->limits() = parent.group().limits();
   auto fds = (flags & CLONE_FILES) != 0 ? parent.fds_ptr() : parent.fds().copy();
   auto task = std::make_shared<Task>(*this, pid, group, mm, std::move(fds), std::move(vcpu));
@@ -127,6 +128,8 @@ void Kernel::process_ended(const std::shared_ptr<ThreadGroup>& group) {
     }
   }
   if (notify) {
+    // The signal first, as Linux's do_notify_parent: a wait4 it interrupts
+    // finds the zombie before it looks at the signal.
     if (valid_signal(group->family().exit_signal)) {
       SignalInfo info{};
       info.signo = group->family().exit_signal;

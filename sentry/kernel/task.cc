@@ -274,7 +274,8 @@ void Task::send_signal(const SignalInfo& info) {
   std::lock_guard guard(m_group->lock());
   const bool blocked = (signal_mask() & sig_bit(info.signo)) != 0;
   const bool held = (held_signals() & sig_bit(info.signo)) != 0;
-  if (!held && is_ignored(info.signo, m_group->signal_handlers().get(info.signo))) {
+  if (!held && !m_group->traced() &&
+      is_ignored(info.signo, m_group->signal_handlers().get(info.signo))) {
     return;
   }
   m_pending.add(info);
@@ -386,10 +387,16 @@ void Task::deliver(const SignalInfo& info) {
   const int signo = info.signo;
   if (strace::Tracer* tracer = m_kernel.tracer()) {
     const bool fault = info.code > 0 && is_fault_signal(signo);
-    tracer->signal_delivered(
-        m_tid, signo, info.code,
-        fault ? info.fields.fault.addr : static_cast<uint64_t>(info.fields.kill.pid),
-        fault ? 0 : static_cast<int>(info.fields.kill.uid));
+    if (signo == SIGCHLD && info.code > 0) {
+      tracer->signal_delivered(m_tid, signo, info.code,
+                               static_cast<uint64_t>(info.fields.child.pid),
+                               info.fields.child.status, static_cast<int>(info.fields.child.uid));
+    } else {
+      tracer->signal_delivered(
+          m_tid, signo, info.code,
+          fault ? info.fields.fault.addr : static_cast<uint64_t>(info.fields.kill.pid),
+          fault ? 0 : static_cast<int>(info.fields.kill.uid));
+    }
   }
   SignalHandlers& handlers = m_group->signal_handlers();
   const SignalAction action = handlers.get(signo);

@@ -87,7 +87,7 @@ void ThreadGroup::send_signal(const SignalInfo& info) {
   }
   // Linux asks the leader whether an ignored signal is dropped.
   const bool leader_blocks = !m_tasks.empty() && (m_tasks.front()->held_signals() & bit) != 0;
-  if (!leader_blocks && is_ignored(info.signo, m_handlers->get(info.signo))) {
+  if (!leader_blocks && !m_traced && is_ignored(info.signo, m_handlers->get(info.signo))) {
     return;
   }
   m_shared_pending.add(info);

@@ -80,6 +80,10 @@ class ThreadGroup {
   // process and taken by the first thread that does not block it, which is
   // interrupted (Linux's complete_signal). Dropped if the process ignores it.
   void send_signal(const SignalInfo& info);
+  // Under trace mode an ignored signal is queued all the same, and shown
+  // when it is taken, as a ptraced process's are under strace.
+  void set_traced(bool traced) { m_traced = traced; }
+  bool traced() const { return m_traced; }
   // Drops every pending `signo`, the process's and each thread's (a
   // disposition changed to ignore it).
   void discard_pending(int signo);
@@ -98,6 +102,7 @@ class ThreadGroup {
   std::optional<ExitStatus> m_status;
   std::vector<Task*> m_tasks;  // the leader first while it lives
   std::atomic<int> m_leader_code{0};
+  bool m_traced = false;
 };
 
 }  // namespace moat::sentry

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/sched.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
@@ -9,6 +10,8 @@
 #include <optional>
 
 #include <fmt/format.h>
+
+#include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 
 namespace moat::sentry::strace {
 namespace {
@@ -328,7 +331,7 @@ std::optional<std::string> format_arg(const CallText& call, unsigned i, bool at_
       if (!status) {
         return format_address(v);
       }
-      return "[" + format_wait_status(static_cast<int>(*status)) + "]";
+      return format_wait_status(static_cast<int>(*status));  // brackets included
     }
     case PollfdArray:
       return format_pollfds(mem, v, next(call, i));
@@ -402,6 +405,36 @@ unsigned arg_count(const CallText& call) {
   return call.info->arg_count;
 }
 
+// clone(2) as strace prints it: named arguments, the stack and flags at
+// entry, then at exit the ones the flags make meaningful.
+constexpr uint64_t kCloneExitFlags =
+    CLONE_PARENT_SETTID | CLONE_PIDFD | CLONE_SETTLS | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+
+bool is_clone(const CallText& call) {
+  return call.info != nullptr && call.info->name == "clone";
+}
+
+std::string clone_entry(const CallText& call) {
+  return "child_stack=" + format_address(call.args[1]) +
+         ", flags=" + format_clone_flags(call.args[0]);
+}
+
+std::string clone_exit(const CallText& call, const GuestReader& mem) {
+  const uint64_t flags = call.args[0];
+  std::string out;
+  if ((flags & (CLONE_PARENT_SETTID | CLONE_PIDFD)) != 0) {
+    auto value = read_u32(mem, call.args[2]);
+    out += ", parent_tid=" + (value ? fmt::format("[{}]", *value) : format_address(call.args[2]));
+  }
+  if ((flags & CLONE_SETTLS) != 0) {
+    out += ", tls=" + format_address(call.args[arch::kCloneTlsArg]);
+  }
+  if ((flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) != 0) {
+    out += ", child_tidptr=" + format_address(call.args[arch::kCloneChildTidArg]);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string call_name(const CallText& call) {
@@ -423,6 +456,9 @@ std::string decode_entry(CallText& call, const GuestReader& mem, const FormatOpt
     return out;
   }
   call.split = count;
+  if (is_clone(call)) {
+    return clone_entry(call);
+  }
   for (unsigned i = 0; i < count; ++i) {
     if (call.info->args[i] == SockLenInOut) {
       call.saved[i] = read_u32(mem, call.args[i]).value_or(0);
@@ -442,6 +478,9 @@ std::string decode_exit(const CallText& call, uint64_t ret, const GuestReader& m
                         const FormatOptions& opts, std::string* suffix) {
   suffix->clear();
   std::string out;
+  if (is_clone(call)) {
+    return clone_exit(call, mem) + ")";
+  }
   if (call.info != nullptr) {
     out = format_args(call, call.split, arg_count(call), true, ret, mem, opts, false);
     for (unsigned i = 0; i < arg_count(call); ++i) {

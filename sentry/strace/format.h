@@ -166,7 +166,10 @@ std::string format_sigreturn_mask(const GuestReader& mem, uint64_t mask_addr);
 std::string format_stack(const GuestReader& mem, uint64_t addr);
 std::string format_sigaction(const GuestReader& mem,
                              uint64_t addr);  // {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}
-std::string format_siginfo(int signo, int code, uint64_t addr_or_pid, int uid_or_status);
+// For SIGCHLD from the kernel (si_code > 0), `uid_or_status` is si_status
+// and `child_uid` si_uid.
+std::string format_siginfo(int signo, int code, uint64_t addr_or_pid, int uid_or_status,
+                           int child_uid = 0);
 std::string format_epoll_event(const GuestReader& mem, uint64_t addr);
 std::string format_epoll_events_array(const GuestReader& mem, uint64_t addr, uint64_t count);
 // sockaddr of `len` bytes: {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("1.2.3.4")},

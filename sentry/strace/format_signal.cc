@@ -263,7 +263,8 @@ std::string uid_text(int uid) {
 
 }  // namespace
 
-std::string format_siginfo(int signo, int code, uint64_t addr_or_pid, int uid_or_status) {
+std::string format_siginfo(int signo, int code, uint64_t addr_or_pid, int uid_or_status,
+                           int child_uid) {
   if (signo == 0) {
     return "{}";
   }
@@ -279,8 +280,8 @@ std::string format_siginfo(int signo, int code, uint64_t addr_or_pid, int uid_or
       // si_status is the exit code for CLD_EXITED, a signal otherwise.
       const std::string status =
           code == CLD_EXITED ? std::to_string(uid_or_status) : signal_name(uid_or_status);
-      out += fmt::format(", si_pid={}, si_uid=0, si_status={}, si_utime=0, si_stime=0",
-                         static_cast<int32_t>(addr_or_pid), status);
+      out += fmt::format(", si_pid={}, si_uid={}, si_status={}, si_utime=0, si_stime=0",
+                         static_cast<int32_t>(addr_or_pid), uid_text(child_uid), status);
       break;
     }
     case SIGILL:

@@ -251,14 +251,15 @@ void Tracer::initial_exec(int tid, const std::string& path, uint64_t argv_addr, 
   write_out(line);
 }
 
-void Tracer::signal_delivered(int tid, int signo, int code, uint64_t addr_or_pid, int uid) {
+void Tracer::signal_delivered(int tid, int signo, int code, uint64_t addr_or_pid, int uid_or_status,
+                              int child_uid) {
   if (!writes_lines()) {
     return;
   }
   std::lock_guard guard(m_lock);
   interrupt_open_line(tid);
   write_out(leader(tid) + "--- " + signal_name(signo) + " " +
-            format_siginfo(signo, code, addr_or_pid, uid) + " ---\n");
+            format_siginfo(signo, code, addr_or_pid, uid_or_status, child_uid) + " ---\n");
 }
 
 void Tracer::process_exited(int tid, bool signaled, int code) {

@@ -57,7 +57,10 @@ class Tracer {
                     const GuestReader& mem);
 
   // `--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---`
-  void signal_delivered(int tid, int signo, int code, uint64_t addr_or_pid, int uid = 0);
+  // For a SIGCHLD the kernel sent, `uid_or_status` is si_status and
+  // `child_uid` si_uid (format_siginfo).
+  void signal_delivered(int tid, int signo, int code, uint64_t addr_or_pid, int uid_or_status = 0,
+                        int child_uid = 0);
   // `+++ exited with 1 +++` / `+++ killed by SIGSEGV +++`
   void process_exited(int tid, bool signaled, int code);
 

@@ -192,6 +192,39 @@ TEST_F(TracerTest, FaultSignalAndDeath) {
             "+++ killed by SIGSEGV +++\n");
 }
 
+TEST_F(TracerTest, CloneNamesItsArgumentsAsStrace) {
+  make();
+  // glibc's fork, then a thread-like clone with every exit argument.
+  const uint64_t fork_flags = CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | SIGCHLD;
+  SyscallArgs args{fork_flags, 0, 0, 0, 0, 0};
+  args[static_cast<size_t>(arch::kCloneChildTidArg)] = 0x7f00;
+  call(1, "clone", args, 2);
+  const std::string tid("\x07\x00\x00\x00", 4);
+  m_memory.put(0x5000, tid);
+  const uint64_t thread_flags = CLONE_VM | CLONE_PARENT_SETTID | CLONE_SETTLS;
+  SyscallArgs thread_args{thread_flags, 0x8000, 0x5000, 0, 0, 0};
+  thread_args[static_cast<size_t>(arch::kCloneTlsArg)] = 0x9000;
+  call(1, "clone", thread_args, 7);
+  call(1, "clone", {SIGCHLD, 0, 0, 0, 0, 0}, 8);
+  EXPECT_EQ(output(),
+            "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, "
+            "child_tidptr=0x7f00) = 2\n"
+            "clone(child_stack=0x8000, flags=CLONE_VM|CLONE_SETTLS|CLONE_PARENT_SETTID, "
+            "parent_tid=[7], tls=0x9000) = 7\n"
+            "clone(child_stack=NULL, flags=SIGCHLD)  = 8\n");
+}
+
+TEST_F(TracerTest, SigchldShowsTheChildsStatus) {
+  Tracer& tracer = make();
+  tracer.signal_delivered(1, SIGCHLD, CLD_EXITED, 2, 3, 1000);
+  tracer.signal_delivered(1, SIGCHLD, CLD_KILLED, 3, SIGKILL, 0);
+  EXPECT_EQ(output(),
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=2, si_uid=1000, "
+            "si_status=3, si_utime=0, si_stime=0} ---\n"
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=3, si_uid=0, "
+            "si_status=SIGKILL, si_utime=0, si_stime=0} ---\n");
+}
+
 TEST_F(TracerTest, OpenShowsTheModeOnlyWhenItMayCreate) {
   make();
   m_memory.put(0x4000, std::string("/etc/hosts\0", 11));

@@ -88,7 +88,8 @@ Result<std::optional<Reaped>> find_zombie(Task& t, const WaitRequest& request) {
 }
 
 // Waits until a matching child has ended; nullopt at once with WNOHANG if
-// none has yet. A signal ends the wait (restarted under SA_RESTART).
+// none has yet. A signal ends the wait (restarted under SA_RESTART), unless
+// a child is there to report first, as in Linux's do_wait.
 Result<std::optional<Reaped>> wait_for_child(Task& t, const WaitRequest& request) {
   for (;;) {
     const uint64_t seen = t.group().child_events();
@@ -96,10 +97,10 @@ Result<std::optional<Reaped>> wait_for_child(Task& t, const WaitRequest& request
     if (found || (request.options & WNOHANG) != 0) {
       return found;
     }
-    auto changed = [&t, seen] { return t.group().child_events() != seen; };
-    if (t.sleep(std::nullopt, changed) == WakeReason::kInterrupted) {
+    if (t.interrupted()) {
       return Errno::kERESTARTSYS;
     }
+    (void)t.sleep(std::nullopt, [&t, seen] { return t.group().child_events() != seen; });
   }
 }
 
