@@ -156,12 +156,14 @@ int main(int argc, char** argv) {
   const std::string hello = programs + "/hello.glibc";
   const std::string loop = programs + "/getppid_loop.glibc";
   const std::string pingpong = programs + "/futex_pingpong.glibc";
+  const std::string processes = programs + "/processes.glibc";
   constexpr int kPingPongRounds = 2000;
+  constexpr int kForks = 200;
   constexpr int kLoopCalls = 20000;
   constexpr int kBareIterations = 20000;
 
   std::vector<double> raw_exit, bare, moat_call, native_call, moat_start, native_start, moat_pp,
-      native_pp;
+      native_pp, moat_fork, native_fork;
   // Warm-up: page cache, the binaries.
   run({moat, "run", "--", hello});
   run({hello});
@@ -179,6 +181,9 @@ int main(int argc, char** argv) {
     moat_pp.push_back(
         ns_per_call(run({moat, "run", "--", pingpong, std::to_string(kPingPongRounds)}).first));
     native_pp.push_back(ns_per_call(run({pingpong, std::to_string(kPingPongRounds)}).first));
+    moat_fork.push_back(
+        ns_per_call(run({moat, "run", "--", processes, "bench", std::to_string(kForks)}).first));
+    native_fork.push_back(ns_per_call(run({processes, "bench", std::to_string(kForks)}).first));
     for (int k = 0; k < 5; ++k) {
       moat_start.push_back(run({moat, "run", "--", hello}).second * 1e3);
       native_start.push_back(run({hello}).second * 1e3);
@@ -187,13 +192,15 @@ int main(int argc, char** argv) {
   Stats s_raw = stats_of(raw_exit), s_bare = stats_of(bare), s_moat_call = stats_of(moat_call),
         s_native_call = stats_of(native_call), s_moat_start = stats_of(moat_start),
         s_native_start = stats_of(native_start), s_moat_pp = stats_of(moat_pp),
-        s_native_pp = stats_of(native_pp);
+        s_native_pp = stats_of(native_pp), s_moat_fork = stats_of(moat_fork),
+        s_native_fork = stats_of(native_fork);
 
   printf("%-34s %-6s %12s %12s %12s %12s %9s\n", "benchmark", "unit", "moat median", "moat min",
          "moat max", "native med", "ratio");
   row("hello start-to-exit", "ms", s_moat_start, s_native_start);
   row("getppid per call", "ns", s_moat_call, s_native_call);
   row("futex ping-pong round trip", "ns", s_moat_pp, s_native_pp);
+  row("fork + exit + wait", "ns", s_moat_fork, s_native_fork);
   printf("%-34s %-6s %12.1f %12.1f %12.1f\n", "bare KVM exit round trip", "ns", s_raw.median,
          s_raw.min, s_raw.max);
   printf("%-34s %-6s %12.1f %12.1f %12.1f\n", "trap round trip, stub, no sentry", "ns",
@@ -219,6 +226,8 @@ int main(int argc, char** argv) {
         << ", \"native\": " << obj(s_native_call) << "},\n"
         << "  \"futex_pingpong_round_trip_ns\": {\"moat\": " << obj(s_moat_pp)
         << ", \"native\": " << obj(s_native_pp) << "},\n"
+        << "  \"fork_exit_wait_ns\": {\"moat\": " << obj(s_moat_fork)
+        << ", \"native\": " << obj(s_native_fork) << "},\n"
         << "  \"bare_exit_round_trip_ns\": " << obj(s_raw) << ",\n"
         << "  \"stub_trap_round_trip_ns\": " << obj(s_bare) << ",\n"
         << "  \"getppid_over_bare_exit\": " << s_moat_call.median / s_raw.median << ",\n"

@@ -260,9 +260,10 @@ int main(int argc, char** argv) {
                   "Start from an empty environment instead of moat's own");
     cmd->add_option("-m,--memory", options.memory, "Guest memory limit (e.g. 512M, 2G)")
         ->capture_default_str();
-    cmd->add_option("--pids-limit", options.pids_limit,
-                    "Most tasks (threads) alive at once; more fail with EAGAIN (0: only "
-                    "moat's own bound, 1024 vCPUs)")
+    cmd->add_option(
+           "--pids-limit", options.pids_limit,
+           "Most tasks (threads of every process) alive at once; more fail with EAGAIN (0: only "
+           "moat's own bound, 1024 vCPUs)")
         ->capture_default_str();
     cmd->add_flag("--no-aslr", options.no_aslr, "Disable address-space layout randomization");
     cmd->add_option("program", options.command, "PROGRAM [ARGS...]")->required();

@@ -8,6 +8,9 @@
 //                       many and the error, then exits (which ends them)
 //   processes chain N   each of N levels forks the next and waits for it;
 //                       prints the depth the exit codes add up to
+//   processes bench N   N times fork, _exit(0) in the child and waitpid;
+//                       prints the mean cost of one: "ns_per_call <float>"
+//                       (the benchmarks)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -95,6 +98,26 @@ static int chain(int depth) {
   return WIFEXITED(status) ? WEXITSTATUS(status) + 1 : 202;
 }
 
+static int bench(long n) {
+  struct timespec start, end;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (long i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      _exit(0);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0) {
+      perror("fork/waitpid");
+      return 1;
+    }
+  }
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  const double ns = (double)(end.tv_sec - start.tv_sec) * 1e9 + (double)(end.tv_nsec - start.tv_nsec);
+  printf("ns_per_call %.1f\n", ns / (double)n);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "orphans") == 0) {
     return orphans();
@@ -109,6 +132,9 @@ int main(int argc, char** argv) {
     printf("depth %d\n", chain(atoi(argv[2])));
     return 0;
   }
-  fprintf(stderr, "usage: processes orphans|leave|bomb|chain N\n");
+  if (argc >= 3 && strcmp(argv[1], "bench") == 0) {
+    return bench(atol(argv[2]));
+  }
+  fprintf(stderr, "usage: processes orphans|leave|bomb|chain N|bench N\n");
   return 2;
 }

@@ -63,8 +63,9 @@ class Kernel {
   Kernel(platform::Machine& machine, KernelOptions options);
   ~Kernel();
 
-  // Starts the first process (pid 1) and runs it until the whole process
-  // ends. Fails only if moat could not set it up or the platform failed;
+  // Starts the first process (pid 1) and runs it until it ends, with every
+  // thread; the processes it started end with it. Returns its status. Fails
+  // only if moat could not set it up or the platform failed;
   // an E2BIG or ENOMEM from setting up the image is reported the same way.
   Result<ExitStatus, Error> run(const ExecSpec& spec);
 
