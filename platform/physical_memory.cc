@@ -128,7 +128,13 @@ size_t PhysicalMemory::drop_shared_references(std::span<PhysAddr> pages) {
 }
 
 void PhysicalMemory::free_pages(std::span<PhysAddr> all) {
-  std::span<PhysAddr> pages = all.first(drop_shared_references(all));
+  const size_t freed = drop_shared_references(all);
+  // A page others still hold stays, but the mapping that let go of it must
+  // not reach it any more: a shadow-paging hypervisor keeps its own entries
+  // for it, in shadow tables it may reuse for whatever page tables take the
+  // old ones' place, until the host mapping changes.
+  invalidate(all.subspan(freed));
+  std::span<PhysAddr> pages = all.first(freed);
   std::sort(pages.begin(), pages.end());
   size_t run_start = 0;
   for (size_t i = 1; i <= pages.size(); ++i) {

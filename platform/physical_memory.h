@@ -42,7 +42,8 @@ class PhysicalMemory {
   // Drops one reference to a page; the last one frees it.
   void free_page(PhysAddr page);
   // Drops one reference to each of many pages at once; the pages freed go
-  // back to the host with one call per contiguous run. Reorders `pages`.
+  // back to the host with one call per contiguous run, and the ones others
+  // still hold are invalidated (the caller unmapped them). Reorders `pages`.
   void free_pages(std::span<PhysAddr> pages);
   // One more holder of an allocated page (copy-on-write after fork, shared
   // memory): it is freed when every holder has called free_page.

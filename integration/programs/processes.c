@@ -6,6 +6,8 @@
 //                       end of the first process ends every other one
 //   processes bomb      forks sleeping children until it cannot; prints how
 //                       many and the error, then exits (which ends them)
+//   processes zombies   forks children that exit at once and are never
+//                       waited for, until it cannot; prints how many
 //   processes chain N   each of N levels forks the next and waits for it;
 //                       prints the depth the exit codes add up to
 //   processes bench N   N times fork, _exit(0) in the child and waitpid;
@@ -80,6 +82,21 @@ static int bomb(void) {
   }
 }
 
+static int zombies(void) {
+  int started = 0;
+  for (;;) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      _exit(0);
+    }
+    if (pid < 0) {
+      printf("forked %d then %s\n", started, errno == EAGAIN ? "EAGAIN" : strerror(errno));
+      return 0;
+    }
+    ++started;
+  }
+}
+
 static int chain(int depth) {
   if (depth == 0) {
     return 0;
@@ -128,6 +145,9 @@ int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "bomb") == 0) {
     return bomb();
   }
+  if (argc >= 2 && strcmp(argv[1], "zombies") == 0) {
+    return zombies();
+  }
   if (argc >= 3 && strcmp(argv[1], "chain") == 0) {
     printf("depth %d\n", chain(atoi(argv[2])));
     return 0;
@@ -135,6 +155,6 @@ int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "bench") == 0) {
     return bench(atol(argv[2]));
   }
-  fprintf(stderr, "usage: processes orphans|leave|bomb|chain N|bench N\n");
+  fprintf(stderr, "usage: processes orphans|leave|bomb|zombies|chain N|bench N\n");
   return 2;
 }

@@ -41,6 +41,9 @@ constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 // Linux's default pid_max on 64-bit machines: tids wrap below it.
 constexpr int kPidMax = 4'194'304;
+// moat's own bound on live tasks and zombies without --pids-limit (live
+// tasks are bounded by the vCPUs KVM gives well before it).
+constexpr size_t kMaxTasks = 32768;
 
 // For the life of a Kernel::run, moat's forwarded signals are blocked in
 // every thread (vCPU threads inherit the mask) and read from a signalfd by
@@ -203,7 +206,10 @@ Result<std::pair<int, std::unique_ptr<platform::Vcpu>>> Kernel::prepare_task(
       }
     }
     // The pids cgroup's answer, and Linux's when it runs out of pids.
-    if (tid == 0 || (m_options.pids_limit != 0 && m_tasks.size() >= m_options.pids_limit)) {
+    // Zombies count until reaped, as in the pids cgroup, so a program that
+    // never waits cannot grow moat without bound either.
+    const size_t limit = m_options.pids_limit != 0 ? m_options.pids_limit : kMaxTasks;
+    if (tid == 0 || m_tasks.size() + m_zombies >= limit) {
       return Errno::kEAGAIN;
     }
     // Reserved until the task itself is registered.
@@ -435,6 +441,7 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
     std::lock_guard tree(m_tree_lock);
     m_processes.clear();
   }
+  log::sentry().debug("guest pages in use at the end: {}", m_machine.memory().allocated_pages());
   if (m_failure) {
     return *m_failure;
   }

@@ -20,6 +20,10 @@ std::shared_ptr<ThreadGroup> Kernel::find_process_locked(int pid) {
 void Kernel::reap_locked(ThreadGroup& parent, const std::shared_ptr<ThreadGroup>& child) {
   std::erase(parent.family().children, child);
   m_processes.erase(child->pid());
+  if (child->family().zombie) {
+    std::lock_guard guard(m_tasks_lock);
+    --m_zombies;
+  }
 }
 
 Result<int> Kernel::clone_process(Task& parent, const CloneRequest& request) {
@@ -118,6 +122,8 @@ void Kernel::process_ended(const std::shared_ptr<ThreadGroup>& group) {
         reap_locked(*parent, group);
       } else {
         family.zombie = true;
+        std::lock_guard guard(m_tasks_lock);
+        ++m_zombies;
       }
       notify = true;
     }
