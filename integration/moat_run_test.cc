@@ -657,8 +657,8 @@ TEST_F(MoatCliTest, PidsLimitStopsAThreadBombWithEagain) {
 TEST_F(MoatCliTest, OrphansGoToTheFirstProcessWhichReapsThem) {
   for (const char* variant : {"glibc", "glibc-pie", "musl"}) {
     SCOPED_TRACE(variant);
-    RunResult r = run_command({moat_binary(), "run", "--", program_path("processes", variant),
-                               "orphans"});
+    RunResult r =
+        run_command({moat_binary(), "run", "--", program_path("processes", variant), "orphans"});
     EXPECT_EQ(r.exit_code, 0) << r;
     EXPECT_EQ(r.out, "grandchild adopted by 1, exit 42\n") << r;
   }
@@ -667,8 +667,8 @@ TEST_F(MoatCliTest, OrphansGoToTheFirstProcessWhichReapsThem) {
 TEST_F(MoatCliTest, TheEndOfTheFirstProcessEndsEveryOther) {
   // The child sleeps for ever; moat ends with the first process's code
   // instead of waiting for it.
-  RunResult r = run_command({moat_binary(), "run", "--", program_path("processes", "glibc"),
-                             "leave"});
+  RunResult r =
+      run_command({moat_binary(), "run", "--", program_path("processes", "glibc"), "leave"});
   EXPECT_EQ(r.exit_code, 3) << r;
 }
 
@@ -700,8 +700,8 @@ TEST_F(MoatCliTest, ForkChains) {
 #else
   const std::string depth = "25";
 #endif
-  RunResult r = run_command({moat_binary(), "run", "--", program_path("processes", "musl"),
-                             "chain", depth});
+  RunResult r =
+      run_command({moat_binary(), "run", "--", program_path("processes", "musl"), "chain", depth});
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, "depth " + depth + "\n") << r;
 }

@@ -156,7 +156,7 @@ class Kernel {
 
   std::mutex m_tree_lock;
   std::map<int, std::shared_ptr<ThreadGroup>> m_processes;  // live and zombies
-  size_t m_zombies = 0;  // of m_processes; guarded by both locks
+  size_t m_zombies = 0;                                     // of m_processes; guarded by both locks
 
   std::mutex m_tasks_lock;
   std::condition_variable m_tasks_changed;

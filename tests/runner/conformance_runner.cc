@@ -371,10 +371,9 @@ int main(int argc, char** argv) {
         c.syscalls = covered_syscalls(read_file(json_out));
       }
       unlink(json_out.c_str());
-      run_under_moat(c,
-                     {moat, "run", "--log-level", "debug", "--", program, "--gtest_filter=" + name},
-                     log, timeout_s,
-                     [&](const RunResult& r) { return case_outcome(r, name, true); });
+      run_under_moat(
+          c, {moat, "run", "--log-level", "debug", "--", program, "--gtest_filter=" + name}, log,
+          timeout_s, [&](const RunResult& r) { return case_outcome(r, name, true); });
       if (known.count(name) != 0) {
         c.known_reason = known[name];
       }
