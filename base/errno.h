@@ -43,6 +43,11 @@ enum class Errno : int {
   kEOVERFLOW = EOVERFLOW,
   kENOTSUP = ENOTSUP,
   kETIMEDOUT = ETIMEDOUT,
+  kENOTEMPTY = ENOTEMPTY,
+  kESTALE = ESTALE,
+  kEXDEV = EXDEV,
+  kEMLINK = EMLINK,
+  kETXTBSY = ETXTBSY,
   // The kernel's own codes for a syscall a signal interrupted; the guest
   // never sees them: signal delivery turns them into EINTR or a restart.
   kERESTARTSYS = 512,     // restart if the handler has SA_RESTART

@@ -18,6 +18,7 @@
 #include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "base/log.h"
 #include "cli/program.h"
+#include "sentry/fs/sandbox_tree.h"
 #include "loader/elf.h"
 #include "platform/kvm/kvm_machine.h"
 #include "sentry/kernel/kernel.h"
@@ -56,6 +57,8 @@ struct RunOptions {
   std::string memory = "2G";
   unsigned pids_limit = 0;
   bool no_aslr = false;
+  std::string rootfs = "/";
+  std::string hostname = "moat";
   std::vector<std::string> command;
   // Trace mode: `moat run --strace`, or `moat trace` with strace's options.
   bool strace = false;
@@ -157,12 +160,51 @@ int run(const RunOptions& options) {
     return kExitMoatError;
   }
 
-  auto program = open_program(options.command.front());
+  std::vector<std::string> envp;
+  if (!options.clear_env) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      envp.emplace_back(*e);
+    }
+  }
+  for (const auto& assignment : options.env) {
+    auto eq = assignment.find('=');
+    std::string name = assignment.substr(0, eq);
+    std::erase_if(envp, [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    envp.push_back(eq == std::string::npos ? assignment + "=" : assignment);
+  }
+  std::string path_env;
+  for (const auto& e : envp) {
+    if (e.starts_with("PATH=")) {
+      path_env = e.substr(5);
+    }
+  }
+
+  sentry::SandboxTreeOptions tree_options;
+  tree_options.rootfs = options.rootfs;
+  tree_options.tmpfs_bytes = *memory_bytes;
+  tree_options.uid = getuid();
+  tree_options.gid = getgid();
+  auto tree = sentry::build_sandbox_tree(tree_options);
+  if (!tree) {
+    fail_line(tree.error().message);
+    return kExitMoatError;
+  }
+  // The working directory: moat's own when the root is the host's, else /.
+  std::string cwd_path = "/";
+  if (options.rootfs == "/") {
+    if (char* cwd = getcwd(nullptr, 0)) {
+      cwd_path = cwd;
+      free(cwd);
+    }
+  }
+  auto cwd = (*tree)->lookup((*tree)->root(), (*tree)->root(), cwd_path, true);
+  auto program = open_program(**tree, cwd ? *cwd : (*tree)->root(), options.command.front(),
+                              path_env, getuid(), getgid());
   if (!program) {
     fail_line(program.error().message);
     return program.error().kind == ProgramError::kNotFound ? kExitNotFound : kExitCannotExecute;
   }
-  auto image = loader::parse_elf(program->bytes(), sentry::arch::kElfMachine);
+  auto image = loader::parse_elf(program->bytes, sentry::arch::kElfMachine);
   if (!image) {
     fail_line(options.command.front() + ": exec format error: " + image.error().message);
     return kExitCannotExecute;
@@ -190,29 +232,17 @@ int run(const RunOptions& options) {
   kernel_options.randomize_layout = !options.no_aslr;
   kernel_options.pids_limit = options.pids_limit;
   kernel_options.tracer = tracer.get();
-  if (char* cwd = getcwd(nullptr, 0)) {
-    kernel_options.cwd = cwd;
-    free(cwd);
-  }
+  kernel_options.vfs = *tree;
+  kernel_options.cwd = cwd_path;
+  kernel_options.hostname = options.hostname;
   sentry::Kernel kernel(**machine, kernel_options);
 
   sentry::ExecSpec spec;
-  spec.guest_path = program->absolute_path();
-  spec.file = program->bytes();
+  spec.guest_path = program->guest_path;
+  spec.file = program->bytes;
   spec.image = &*image;
   spec.argv = options.command;
-  if (!options.clear_env) {
-    for (char** e = environ; *e != nullptr; ++e) {
-      spec.envp.emplace_back(*e);
-    }
-  }
-  for (const auto& assignment : options.env) {
-    auto eq = assignment.find('=');
-    std::string name = assignment.substr(0, eq);
-    std::erase_if(spec.envp,
-                  [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
-    spec.envp.push_back(eq == std::string::npos ? assignment + "=" : assignment);
-  }
+  spec.envp = std::move(envp);
 
   auto status = kernel.run(spec);
   if (!status) {
@@ -266,6 +296,12 @@ int main(int argc, char** argv) {
            "moat's own bound, 1024 vCPUs)")
         ->capture_default_str();
     cmd->add_flag("--no-aslr", options.no_aslr, "Disable address-space layout randomization");
+    cmd->add_option("--rootfs", options.rootfs,
+                    "Host directory to use as the sandbox's root, read-only (writes go to "
+                    "tmpfs on /tmp and /dev/shm)")
+        ->capture_default_str();
+    cmd->add_option("--hostname", options.hostname, "The sandbox's host name")
+        ->capture_default_str();
     cmd->add_option("program", options.command, "PROGRAM [ARGS...]")->required();
   }
   run_cmd->add_flag("--strace", options.strace,

@@ -1,18 +1,12 @@
 #include "cli/program.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
+#include <sys/uio.h>
 
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <utility>
 
-#include "base/unique_fd.h"
+#include "sentry/vfs/vfs.h"
 
 namespace moat::cli {
 namespace {
@@ -21,81 +15,92 @@ ProgramError cannot_execute(const std::string& name, int err) {
   return ProgramError{ProgramError::kCannotExecute, name + ": " + std::strerror(err)};
 }
 
-// Finds `name` in PATH as execvp does: the first executable regular file.
-std::optional<std::string> search_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) {
-      end = dirs.size();
-    }
-    std::string dir = dirs.substr(start, end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    start = end + 1;
+// Execute permission as Linux grants it: root needs any execute bit.
+bool executable(const sentry::FileStat& st, uint32_t uid, uint32_t gid) {
+  if (uid == 0) {
+    return (st.mode & 0111) != 0;
   }
-  return std::nullopt;
+  if (st.uid == uid) {
+    return (st.mode & S_IXUSR) != 0;
+  }
+  if (st.gid == gid) {
+    return (st.mode & S_IXGRP) != 0;
+  }
+  return (st.mode & S_IXOTH) != 0;
 }
 
 }  // namespace
 
-Program::Program(Program&& other) noexcept
-    : m_absolute_path(std::move(other.m_absolute_path)),
-      m_data(std::exchange(other.m_data, nullptr)),
-      m_size(std::exchange(other.m_size, 0)) {}
-
-Program::~Program() {
-  if (m_data != nullptr && m_size > 0) {
-    munmap(m_data, m_size);
-  }
-}
-
-Result<Program, ProgramError> open_program(const std::string& name) {
+Result<Program, ProgramError> open_program(const sentry::Vfs& vfs,
+                                           const std::shared_ptr<sentry::Dentry>& cwd,
+                                           const std::string& name, const std::string& path_env,
+                                           uint32_t uid, uint32_t gid) {
   if (name.empty()) {
     return ProgramError{ProgramError::kNotFound, "'': No such file or directory"};
   }
-  std::string path = name;
-  if (name.find('/') == std::string::npos) {
-    auto found = search_path(name);
+  std::shared_ptr<sentry::Dentry> found;
+  if (name.find('/') != std::string::npos) {
+    auto dentry = vfs.lookup(vfs.root(), cwd, name, true);
+    if (!dentry) {
+      const int err = to_int(dentry.error());
+      if (err == ENOENT || err == ENOTDIR) {
+        return ProgramError{ProgramError::kNotFound, name + ": " + std::strerror(err)};
+      }
+      return cannot_execute(name, err);
+    }
+    found = *dentry;
+  } else {
+    // As execvp: the first executable regular file along PATH.
+    const std::string dirs = path_env.empty() ? "/usr/local/bin:/usr/bin:/bin" : path_env;
+    size_t start = 0;
+    while (start <= dirs.size() && !found) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos) {
+        end = dirs.size();
+      }
+      const std::string dir = dirs.substr(start, end - start);
+      const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+      auto dentry = vfs.lookup(vfs.root(), cwd, candidate, true);
+      if (dentry && (*dentry)->inode()->is_regular()) {
+        auto st = (*dentry)->inode()->stat();
+        if (st && executable(*st, uid, gid)) {
+          found = *dentry;
+        }
+      }
+      start = end + 1;
+    }
     if (!found) {
       return ProgramError{ProgramError::kNotFound, name + ": command not found"};
     }
-    path = *found;
   }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      return ProgramError{ProgramError::kNotFound, name + ": " + std::strerror(err)};
-    }
-    return cannot_execute(name, err);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return cannot_execute(name, errno);
-  }
-  if (S_ISDIR(st.st_mode)) {
+  sentry::Inode& inode = *found->inode();
+  if (inode.is_dir()) {
     return cannot_execute(name, EISDIR);
   }
-  if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) != 0) {
+  auto st = inode.stat();
+  if (!st) {
+    return cannot_execute(name, to_int(st.error()));
+  }
+  if (!inode.is_regular() || !executable(*st, uid, gid)) {
     return cannot_execute(name, EACCES);
   }
-  char resolved[PATH_MAX];
-  std::string absolute = ::realpath(path.c_str(), resolved) != nullptr ? resolved : path;
-  if (st.st_size == 0) {
-    return Program(absolute, nullptr, 0);
+  Program program;
+  program.guest_path = found->path();
+  program.bytes.resize(static_cast<size_t>(st->size));
+  size_t done = 0;
+  while (done < program.bytes.size()) {
+    iovec v{program.bytes.data() + done, program.bytes.size() - done};
+    auto n = inode.read_at(std::span(&v, 1), done);
+    if (!n) {
+      return cannot_execute(name, to_int(n.error()));
+    }
+    if (*n == 0) {
+      break;
+    }
+    done += *n;
   }
-  void* data = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (data == MAP_FAILED) {
-    return cannot_execute(name, errno);
-  }
-  return Program(absolute, static_cast<std::byte*>(data), static_cast<size_t>(st.st_size));
+  program.bytes.resize(done);
+  return program;
 }
 
 }  // namespace moat::cli

@@ -1,10 +1,17 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
+
+namespace moat::sentry {
+class Vfs;
+class Dentry;
+}  // namespace moat::sentry
 
 namespace moat::cli {
 
@@ -14,27 +21,19 @@ struct ProgramError {
   std::string message;  // "NAME: No such file or directory"
 };
 
-// The executable the user named, found the way a shell finds it (a name
-// without a slash is looked up in PATH) and mapped read-only.
-class Program {
- public:
-  Program(std::string absolute_path, std::byte* data, size_t size)
-      : m_absolute_path(std::move(absolute_path)), m_data(data), m_size(size) {}
-  Program(Program&& other) noexcept;
-  Program(const Program&) = delete;
-  Program& operator=(const Program&) = delete;
-  Program& operator=(Program&&) = delete;
-  ~Program();
-
-  const std::string& absolute_path() const { return m_absolute_path; }
-  std::span<const std::byte> bytes() const { return {m_data, m_size}; }
-
- private:
-  std::string m_absolute_path;
-  std::byte* m_data;
-  size_t m_size;
+// The executable the user named, found in the sandbox's file tree the way a
+// shell finds it (a name without a slash is looked up in the guest's PATH)
+// and read into memory.
+struct Program {
+  std::string guest_path;  // absolute, in the sandbox
+  std::vector<std::byte> bytes;
 };
 
-Result<Program, ProgramError> open_program(const std::string& name);
+// Finds `name` from the working directory `cwd` (both in `vfs`), searching
+// `path_env` (a PATH value) for a name without a slash.
+Result<Program, ProgramError> open_program(const sentry::Vfs& vfs,
+                                           const std::shared_ptr<sentry::Dentry>& cwd,
+                                           const std::string& name, const std::string& path_env,
+                                           uint32_t uid, uint32_t gid);
 
 }  // namespace moat::cli

@@ -727,7 +727,8 @@ class BadProgramTest : public testing::Test {
     if (IsSkipped() || HasFatalFailure()) {
       return;
     }
-    std::string pattern = (fs::temp_directory_path() / "moat_run_test.XXXXXX").string();
+    // Not under /tmp: the sandbox has a tmpfs of its own there.
+    std::string pattern = "/var/tmp/moat_run_test.XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr) << strerror(errno);
     m_dir = pattern;
     std::string hello = program_path("hello", "glibc");

@@ -18,10 +18,13 @@
 #include "loader/initial_stack.h"
 #include "loader/load.h"
 #include "sentry/fs/host/host_file.h"
+#include "sentry/fs/proc/proc_fs.h"
+#include "sentry/fs/sandbox_tree.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/strace/mm_reader.h"
 #include "sentry/strace/tracer.h"
+#include "sentry/vfs/vfs.h"
 
 namespace moat::sentry {
 namespace {
@@ -93,6 +96,7 @@ Kernel::Kernel(platform::Machine& machine, KernelOptions options)
     seed = static_cast<uint64_t>(getpid()) ^ reinterpret_cast<uintptr_t>(&seed);
   }
   m_random.seed(seed);
+  m_options.vfs->mount("/proc", make_proc_fs(*this, kProcDev));
 }
 
 Kernel::~Kernel() = default;
@@ -125,6 +129,17 @@ void Kernel::forward_host_signals(int signal_fd, int stop_fd) {
     m_init_group->send_signal(
         SignalInfo::from_process(static_cast<int>(info.ssi_signo), SI_USER, 0, 0));
   }
+}
+
+Result<std::shared_ptr<Dentry>, Error> Kernel::initial_cwd() const {
+  const Vfs& tree = vfs();
+  auto cwd = tree.lookup(tree.root(), tree.root(), m_options.cwd, true);
+  if (!cwd || !(*cwd)->inode()->is_dir()) {
+    // As a container runtime does for a working directory it cannot enter.
+    log::sentry().debug("working directory {} is not in the sandbox; using /", m_options.cwd);
+    return tree.root();
+  }
+  return *cwd;
 }
 
 std::shared_ptr<Task> Kernel::find_task(int tid) {
@@ -296,8 +311,9 @@ void Kernel::start_task(Task& parent, const std::shared_ptr<Task>& task,
 Result<int> Kernel::clone_thread(Task& parent, const CloneRequest& request) {
   auto [tid, vcpu] = TRY(prepare_task(parent, parent.mm().address_space(), request));
   auto fds = (request.flags & CLONE_FILES) != 0 ? parent.fds_ptr() : parent.fds().copy();
+  auto fs = (request.flags & CLONE_FS) != 0 ? parent.fs_ptr() : parent.fs().copy();
   auto task = std::make_shared<Task>(*this, tid, parent.group_ptr(), parent.mm_ptr(),
-                                     std::move(fds), std::move(vcpu));
+                                     std::move(fds), std::move(fs), std::move(vcpu));
   start_task(parent, task, request);
   return tid;
 }
@@ -412,7 +428,8 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
     group->family().exit_signal = 0;
     m_processes[1] = group;
   }
-  auto task = std::make_shared<Task>(*this, 1, group, mm, fds, std::move(vcpu));
+  auto fs = std::make_shared<FsContext>(vfs().root(), TRY(initial_cwd()));
+  auto task = std::make_shared<Task>(*this, 1, group, mm, fds, std::move(fs), std::move(vcpu));
   task->set_exe_path(spec.guest_path);
   {
     std::lock_guard guard(m_tasks_lock);

@@ -25,6 +25,8 @@ namespace moat::sentry {
 
 class Task;
 class ThreadGroup;
+class Vfs;
+class Dentry;
 namespace strace {
 class Tracer;
 }
@@ -32,7 +34,8 @@ class Tracer;
 struct KernelOptions {
   bool randomize_layout = true;  // ASLR, as Linux's randomize_va_space = 2
   std::string hostname = "moat";
-  std::string cwd = "/";             // the working directory getcwd(2) reports
+  std::shared_ptr<Vfs> vfs;           // the sandbox's file tree
+  std::string cwd = "/";             // the first process's working directory, in the tree
   unsigned pids_limit = 0;           // tasks alive at once (--pids-limit); 0: no limit
   strace::Tracer* tracer = nullptr;  // trace mode; not owned
 };
@@ -85,6 +88,7 @@ class Kernel {
   uint64_t layout_random(unsigned bits);
 
   FutexTable& futexes() { return m_futexes; }
+  Vfs& vfs() const { return *m_options.vfs; }
 
   // A new thread in the caller's process (clone with CLONE_THREAD), running
   // on a host thread of its own from the caller's registers. Returns its
@@ -140,6 +144,8 @@ class Kernel {
   // the first process, and the parent is told. The end of the first process
   // ends every other one, as the end of a pid namespace's init does.
   void process_ended(const std::shared_ptr<ThreadGroup>& group);
+  // options().cwd in the tree; the root if it does not exist there.
+  Result<std::shared_ptr<Dentry>, Error> initial_cwd() const;
   // Sends the signals moat receives to the first process while it runs.
   void forward_host_signals(int signal_fd, int stop_fd);
 

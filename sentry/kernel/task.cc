@@ -33,12 +33,13 @@ bool is_restart_code(int64_t ret) {
 
 Task::Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group,
            std::shared_ptr<MemoryManager> mm, std::shared_ptr<FdTable> fds,
-           std::unique_ptr<platform::Vcpu> vcpu)
+           std::shared_ptr<FsContext> fs, std::unique_ptr<platform::Vcpu> vcpu)
     : m_kernel(kernel),
       m_tid(tid),
       m_group(std::move(group)),
       m_mm(std::move(mm)),
       m_fds(std::move(fds)),
+      m_fs(std::move(fs)),
       m_vcpu(std::move(vcpu)) {}
 
 Task::~Task() {

@@ -17,6 +17,7 @@
 #include "sentry/mm/memory_manager.h"
 #include "sentry/strace/tracer.h"
 #include "sentry/vfs/fd_table.h"
+#include "sentry/vfs/vfs.h"
 
 namespace moat::sentry {
 
@@ -44,7 +45,7 @@ class Task {
  public:
   Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group,
        std::shared_ptr<MemoryManager> mm, std::shared_ptr<FdTable> fds,
-       std::unique_ptr<platform::Vcpu> vcpu);
+       std::shared_ptr<FsContext> fs, std::unique_ptr<platform::Vcpu> vcpu);
   // Hands the vCPU back to the kernel for the next thread.
   ~Task();
   Task(const Task&) = delete;
@@ -55,9 +56,13 @@ class Task {
   ThreadGroup& group() { return *m_group; }
   MemoryManager& mm() { return *m_mm; }
   FdTable& fds() { return *m_fds; }
+  FsContext& fs() { return *m_fs; }
+  // CLOSE_RANGE_UNSHARE, execve: a table of this thread's own.
+  void set_fds(std::shared_ptr<FdTable> fds) { m_fds = std::move(fds); }
   const std::shared_ptr<ThreadGroup>& group_ptr() const { return m_group; }
   const std::shared_ptr<MemoryManager>& mm_ptr() const { return m_mm; }
   const std::shared_ptr<FdTable>& fds_ptr() const { return m_fds; }
+  const std::shared_ptr<FsContext>& fs_ptr() const { return m_fs; }
   platform::Vcpu& vcpu() { return *m_vcpu; }
   platform::UserRegs& regs() { return m_vcpu->regs(); }
 
@@ -160,6 +165,7 @@ class Task {
   std::shared_ptr<ThreadGroup> m_group;
   std::shared_ptr<MemoryManager> m_mm;
   std::shared_ptr<FdTable> m_fds;
+  std::shared_ptr<FsContext> m_fs;
   std::unique_ptr<platform::Vcpu> m_vcpu;
   std::string m_exe_path;
   std::atomic<bool> m_exited{false};

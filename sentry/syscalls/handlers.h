@@ -5,6 +5,7 @@
 // value for the guest's return register or an errno.
 
 #include <cstdint>
+#include <string>
 
 #include "base/result.h"
 
@@ -27,11 +28,73 @@ SysResult sys_read(Task& t, int fd, UserAddr buf, uint64_t count);
 SysResult sys_write(Task& t, int fd, UserAddr buf, uint64_t count);
 SysResult sys_readv(Task& t, int fd, UserAddr iov, int iovcnt);
 SysResult sys_writev(Task& t, int fd, UserAddr iov, int iovcnt);
+SysResult sys_pread64(Task& t, int fd, UserAddr buf, uint64_t count, int64_t offset);
+SysResult sys_pwrite64(Task& t, int fd, UserAddr buf, uint64_t count, int64_t offset);
+SysResult sys_preadv(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset);
+SysResult sys_pwritev(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset);
+SysResult sys_preadv2(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset, int64_t pos_h,
+                      int flags);
+SysResult sys_pwritev2(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset, int64_t pos_h,
+                       int flags);
+SysResult sys_lseek(Task& t, int fd, int64_t offset, int whence);
+SysResult sys_getdents64(Task& t, int fd, UserAddr dirp, uint64_t count);
+SysResult sys_ftruncate(Task& t, int fd, int64_t length);
+SysResult sys_fsync(Task& t, int fd);
+SysResult sys_fdatasync(Task& t, int fd);
+// sys_open.cc
+Result<int> open_at(Task& t, int dirfd, const std::string& path, uint32_t flags, uint32_t mode);
+SysResult sys_openat(Task& t, int dirfd, UserAddr path, int flags, uint32_t mode);
+SysResult sys_open(Task& t, UserAddr path, int flags, uint32_t mode);
+SysResult sys_creat(Task& t, UserAddr path, uint32_t mode);
+SysResult sys_close(Task& t, int fd);
+SysResult sys_close_range(Task& t, uint32_t first, uint32_t last, uint32_t flags);
+// sys_fd.cc
+SysResult sys_dup(Task& t, int fd);
+SysResult sys_dup2(Task& t, int oldfd, int newfd);
+SysResult sys_dup3(Task& t, int oldfd, int newfd, int flags);
+SysResult sys_fcntl(Task& t, int fd, int cmd, uint64_t arg);
+// sys_path.cc
+SysResult sys_mkdirat(Task& t, int dirfd, UserAddr path, uint32_t mode);
+SysResult sys_mkdir(Task& t, UserAddr path, uint32_t mode);
+SysResult sys_mknodat(Task& t, int dirfd, UserAddr path, uint32_t mode, uint64_t dev);
+SysResult sys_mknod(Task& t, UserAddr path, uint32_t mode, uint64_t dev);
+SysResult sys_unlinkat(Task& t, int dirfd, UserAddr path, int flags);
+SysResult sys_unlink(Task& t, UserAddr path);
+SysResult sys_rmdir(Task& t, UserAddr path);
+SysResult sys_renameat2(Task& t, int olddirfd, UserAddr oldpath, int newdirfd, UserAddr newpath,
+                        uint32_t flags);
+SysResult sys_renameat(Task& t, int olddirfd, UserAddr oldpath, int newdirfd, UserAddr newpath);
+SysResult sys_rename(Task& t, UserAddr oldpath, UserAddr newpath);
+SysResult sys_symlinkat(Task& t, UserAddr target, int newdirfd, UserAddr linkpath);
+SysResult sys_symlink(Task& t, UserAddr target, UserAddr linkpath);
+SysResult sys_linkat(Task& t, int olddirfd, UserAddr oldpath, int newdirfd, UserAddr newpath,
+                     int flags);
+SysResult sys_link(Task& t, UserAddr oldpath, UserAddr newpath);
+SysResult sys_faccessat2(Task& t, int dirfd, UserAddr path, int mode, int flags);
+SysResult sys_faccessat(Task& t, int dirfd, UserAddr path, int mode);
+SysResult sys_access(Task& t, UserAddr path, int mode);
+SysResult sys_chdir(Task& t, UserAddr path);
+SysResult sys_fchdir(Task& t, int fd);
+SysResult sys_umask(Task& t, uint32_t mask);
+SysResult sys_chroot(Task& t, UserAddr path);
+SysResult sys_truncate(Task& t, UserAddr path, int64_t length);
+SysResult sys_fchmodat(Task& t, int dirfd, UserAddr path, uint32_t mode);
+SysResult sys_chmod(Task& t, UserAddr path, uint32_t mode);
+SysResult sys_fchmod(Task& t, int fd, uint32_t mode);
+SysResult sys_fchownat(Task& t, int dirfd, UserAddr path, uint32_t owner, uint32_t group,
+                       int flags);
+SysResult sys_fchown(Task& t, int fd, uint32_t owner, uint32_t group);
+SysResult sys_chown(Task& t, UserAddr path, uint32_t owner, uint32_t group);
+SysResult sys_lchown(Task& t, UserAddr path, uint32_t owner, uint32_t group);
+SysResult sys_utimensat(Task& t, int dirfd, UserAddr path, UserAddr times, int flags);
 // sys_ioctl.cc
 SysResult sys_ioctl(Task& t, int fd, uint32_t request, uint64_t arg);
 // sys_stat.cc
 SysResult sys_fstat(Task& t, int fd, UserAddr statbuf);
 SysResult sys_newfstatat(Task& t, int dirfd, UserAddr path, UserAddr statbuf, int flags);
+SysResult sys_stat(Task& t, UserAddr path, UserAddr statbuf);
+SysResult sys_lstat(Task& t, UserAddr path, UserAddr statbuf);
+SysResult sys_statx(Task& t, int dirfd, UserAddr path, int flags, uint32_t mask, UserAddr buf);
 // sys_mmap.cc
 SysResult sys_mmap(Task& t, UserAddr addr, uint64_t length, int prot, int flags, int fd,
                    uint64_t offset);
@@ -96,7 +159,7 @@ SysResult sys_setrlimit(Task& t, int resource, UserAddr rlim);
 SysResult sys_getrandom(Task& t, UserAddr buf, uint64_t count, uint32_t flags);
 // sys_arch_prctl.cc
 SysResult sys_arch_prctl(Task& t, int code, uint64_t addr);
-// sys_readlink.cc
+// sys_path.cc (names)
 SysResult sys_readlink(Task& t, UserAddr path, UserAddr buf, int bufsiz);
 SysResult sys_readlinkat(Task& t, int dirfd, UserAddr path, UserAddr buf, int bufsiz);
 SysResult sys_getcwd(Task& t, UserAddr buf, uint64_t size);

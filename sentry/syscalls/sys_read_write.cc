@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <csignal>
+#include <algorithm>
 #include <vector>
 
 #include "sentry/kernel/kernel.h"
@@ -51,6 +52,31 @@ Result<std::vector<iovec>> gather(Task& t, UserAddr iov, int iovcnt, platform::A
   return host;
 }
 
+// The description open as `fd`, if it may be read (or written).
+Result<std::shared_ptr<FileDescription>> readable_file(Task& t, int fd) {
+  auto file = TRY(t.fds().get(fd));
+  if (!file->readable()) {
+    return Errno::kEBADF;
+  }
+  return file;
+}
+
+Result<std::shared_ptr<FileDescription>> writable_file(Task& t, int fd) {
+  auto file = TRY(t.fds().get(fd));
+  if (!file->writable()) {
+    return Errno::kEBADF;
+  }
+  return file;
+}
+
+// pread64 and the like: a negative offset is EINVAL.
+Result<uint64_t> file_offset(int64_t offset) {
+  if (offset < 0) {
+    return Errno::kEINVAL;
+  }
+  return static_cast<uint64_t>(offset);
+}
+
 SysResult finish_write(Task& t, Result<size_t> written) {
   if (!written && written.error() == Errno::kEPIPE) {
     t.send_signal(SignalInfo::from_process(SIGPIPE, SI_USER, t.group().pid(), t.kernel().uid()));
@@ -62,7 +88,7 @@ SysResult finish_write(Task& t, Result<size_t> written) {
 
 // Implements Linux syscall read(2).
 SysResult sys_read(Task& t, int fd, UserAddr buf, uint64_t count) {
-  auto file = TRY(t.fds().get(fd));
+  auto file = TRY(readable_file(t, fd));
   if (count == 0) {
     return 0;
   }
@@ -76,7 +102,7 @@ SysResult sys_read(Task& t, int fd, UserAddr buf, uint64_t count) {
 
 // Implements Linux syscall write(2).
 SysResult sys_write(Task& t, int fd, UserAddr buf, uint64_t count) {
-  auto file = TRY(t.fds().get(fd));
+  auto file = TRY(writable_file(t, fd));
   if (count == 0) {
     return 0;
   }
@@ -90,7 +116,7 @@ SysResult sys_write(Task& t, int fd, UserAddr buf, uint64_t count) {
 
 // Implements Linux syscall readv(2).
 SysResult sys_readv(Task& t, int fd, UserAddr iov, int iovcnt) {
-  auto file = TRY(t.fds().get(fd));
+  auto file = TRY(readable_file(t, fd));
   auto host = TRY(gather(t, iov, iovcnt, platform::Access::kWrite));
   if (host.empty()) {
     return 0;
@@ -100,12 +126,124 @@ SysResult sys_readv(Task& t, int fd, UserAddr iov, int iovcnt) {
 
 // Implements Linux syscall writev(2).
 SysResult sys_writev(Task& t, int fd, UserAddr iov, int iovcnt) {
-  auto file = TRY(t.fds().get(fd));
+  auto file = TRY(writable_file(t, fd));
   auto host = TRY(gather(t, iov, iovcnt, platform::Access::kRead));
   if (host.empty()) {
     return 0;
   }
   return finish_write(t, file->write(host));
+}
+
+// Implements Linux syscall pread64(2).
+SysResult sys_pread64(Task& t, int fd, UserAddr buf, uint64_t count, int64_t offset) {
+  auto file = TRY(readable_file(t, fd));
+  const uint64_t at = TRY(file_offset(offset));
+  if (count > static_cast<uint64_t>(SSIZE_MAX)) {
+    return Errno::kEINVAL;
+  }
+  if (count == 0) {
+    // Linux still checks that the file can seek.
+    TRY(file->pread({}, at));
+    return 0;
+  }
+  auto iov =
+      TRY(t.mm().host_iovecs(buf.value, std::min(count, kMaxRwCount), platform::Access::kWrite));
+  return TRY(file->pread(iov, at));
+}
+
+// Implements Linux syscall pwrite64(2).
+SysResult sys_pwrite64(Task& t, int fd, UserAddr buf, uint64_t count, int64_t offset) {
+  auto file = TRY(writable_file(t, fd));
+  const uint64_t at = TRY(file_offset(offset));
+  if (count > static_cast<uint64_t>(SSIZE_MAX)) {
+    return Errno::kEINVAL;
+  }
+  if (count == 0) {
+    TRY(file->pwrite({}, at));
+    return 0;
+  }
+  auto iov =
+      TRY(t.mm().host_iovecs(buf.value, std::min(count, kMaxRwCount), platform::Access::kRead));
+  return finish_write(t, file->pwrite(iov, at));
+}
+
+// Implements Linux syscall preadv(2).
+SysResult sys_preadv(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset) {
+  auto file = TRY(readable_file(t, fd));
+  const uint64_t at = TRY(file_offset(offset));
+  auto host = TRY(gather(t, iov, iovcnt, platform::Access::kWrite));
+  return TRY(file->pread(host, at));
+}
+
+// Implements Linux syscall pwritev(2).
+SysResult sys_pwritev(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset) {
+  auto file = TRY(writable_file(t, fd));
+  const uint64_t at = TRY(file_offset(offset));
+  auto host = TRY(gather(t, iov, iovcnt, platform::Access::kRead));
+  return finish_write(t, file->pwrite(host, at));
+}
+
+// Implements Linux syscall preadv2(2). Offset -1 reads at the file offset.
+// RWF_* hints are accepted and have no effect (RWF_NOWAIT: the data of a
+// regular file is always at hand).
+SysResult sys_preadv2(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset, int64_t,
+                      int flags) {
+  if ((flags & ~0x1f) != 0) {
+    return Errno::kENOTSUP;
+  }
+  if (offset == -1) {
+    return sys_readv(t, fd, iov, iovcnt);
+  }
+  return sys_preadv(t, fd, iov, iovcnt, offset);
+}
+
+// Implements Linux syscall pwritev2(2).
+SysResult sys_pwritev2(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset, int64_t,
+                       int flags) {
+  if ((flags & ~0x1f) != 0) {
+    return Errno::kENOTSUP;
+  }
+  if (offset == -1) {
+    return sys_writev(t, fd, iov, iovcnt);
+  }
+  return sys_pwritev(t, fd, iov, iovcnt, offset);
+}
+
+// Implements Linux syscall lseek(2).
+SysResult sys_lseek(Task& t, int fd, int64_t offset, int whence) {
+  auto file = TRY(t.fds().get(fd));
+  return TRY(file->seek(offset, whence));
+}
+
+// Implements Linux syscall getdents64(2).
+SysResult sys_getdents64(Task& t, int fd, UserAddr dirp, uint64_t count) {
+  auto file = TRY(t.fds().get(fd));
+  std::vector<std::byte> buf(std::min<uint64_t>(count, 1 << 20));
+  const size_t n = TRY(file->read_dir(buf));
+  TRY(t.mm().copy_out(dirp.value, std::span(buf).first(n)));
+  return n;
+}
+
+// Implements Linux syscall ftruncate(2).
+SysResult sys_ftruncate(Task& t, int fd, int64_t length) {
+  auto file = TRY(t.fds().get(fd));
+  if (length < 0) {
+    return Errno::kEINVAL;
+  }
+  TRY(file->truncate(static_cast<uint64_t>(length)));
+  return 0;
+}
+
+// Implements Linux syscall fsync(2).
+SysResult sys_fsync(Task& t, int fd) {
+  auto file = TRY(t.fds().get(fd));
+  TRY(file->sync());
+  return 0;
+}
+
+// Implements Linux syscall fdatasync(2).
+SysResult sys_fdatasync(Task& t, int fd) {
+  return sys_fsync(t, fd);
 }
 
 }  // namespace moat::sentry

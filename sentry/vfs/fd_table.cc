@@ -50,6 +50,84 @@ Result<void> FdTable::close(int fd) {
   return {};
 }
 
+void FdTable::close_range(uint32_t first, uint32_t last, bool cloexec_only) {
+  std::vector<std::shared_ptr<FileDescription>> doomed;
+  std::lock_guard guard(m_lock);
+  for (size_t fd = first; fd < m_entries.size() && fd <= last; ++fd) {
+    if (!m_entries[fd].file) {
+      continue;
+    }
+    if (cloexec_only) {
+      m_entries[fd].cloexec = true;
+    } else {
+      doomed.push_back(std::move(m_entries[fd].file));
+      m_entries[fd] = Entry{};
+    }
+  }
+  // `doomed` goes after the lock (declared first, destroyed last).
+}
+
+Result<bool> FdTable::cloexec(int fd) const {
+  std::lock_guard guard(m_lock);
+  if (fd < 0 || static_cast<size_t>(fd) >= m_entries.size() || !m_entries[fd].file) {
+    return Errno::kEBADF;
+  }
+  return m_entries[fd].cloexec;
+}
+
+Result<void> FdTable::set_cloexec(int fd, bool cloexec) {
+  std::lock_guard guard(m_lock);
+  if (fd < 0 || static_cast<size_t>(fd) >= m_entries.size() || !m_entries[fd].file) {
+    return Errno::kEBADF;
+  }
+  m_entries[fd].cloexec = cloexec;
+  return {};
+}
+
+Result<int> FdTable::duplicate_to(int oldfd, int newfd, bool cloexec) {
+  std::shared_ptr<FileDescription> replaced;
+  std::lock_guard guard(m_lock);
+  if (oldfd < 0 || static_cast<size_t>(oldfd) >= m_entries.size() || !m_entries[oldfd].file) {
+    return Errno::kEBADF;
+  }
+  if (newfd < 0 || static_cast<size_t>(newfd) >= m_limit) {
+    return Errno::kEBADF;
+  }
+  if (static_cast<size_t>(newfd) >= m_entries.size()) {
+    m_entries.resize(newfd + 1);
+  }
+  replaced = std::move(m_entries[newfd].file);
+  m_entries[newfd] = Entry{m_entries[oldfd].file, cloexec};
+  return newfd;
+}
+
+void FdTable::close_on_exec() {
+  std::vector<std::shared_ptr<FileDescription>> doomed;
+  std::lock_guard guard(m_lock);
+  for (Entry& entry : m_entries) {
+    if (entry.file && entry.cloexec) {
+      doomed.push_back(std::move(entry.file));
+      entry = Entry{};
+    }
+  }
+}
+
+std::vector<std::pair<int, std::shared_ptr<FileDescription>>> FdTable::entries() const {
+  std::vector<std::pair<int, std::shared_ptr<FileDescription>>> open;
+  std::lock_guard guard(m_lock);
+  for (size_t fd = 0; fd < m_entries.size(); ++fd) {
+    if (m_entries[fd].file) {
+      open.emplace_back(static_cast<int>(fd), m_entries[fd].file);
+    }
+  }
+  return open;
+}
+
+size_t FdTable::limit() const {
+  std::lock_guard guard(m_lock);
+  return m_limit;
+}
+
 void FdTable::set_limit(size_t limit) {
   std::lock_guard guard(m_lock);
   m_limit = limit;

@@ -20,6 +20,19 @@ class FdTable {
   // Installs at exactly `fd`, replacing what is there.
   Result<void> install_at(int fd, std::shared_ptr<FileDescription> file, bool cloexec);
   Result<void> close(int fd);
+  // close_range(2): closes [first, last] (or marks them close-on-exec).
+  void close_range(uint32_t first, uint32_t last, bool cloexec_only);
+  // FD_CLOEXEC of an open descriptor (F_GETFD / F_SETFD).
+  Result<bool> cloexec(int fd) const;
+  Result<void> set_cloexec(int fd, bool cloexec);
+  // dup2/dup3: `newfd` becomes a copy of `oldfd` (EBADF for a bad one of
+  // either, or a `newfd` past the limit).
+  Result<int> duplicate_to(int oldfd, int newfd, bool cloexec);
+  // execve(2): closes every close-on-exec descriptor.
+  void close_on_exec();
+  // The open descriptors, ascending (/proc/self/fd).
+  std::vector<std::pair<int, std::shared_ptr<FileDescription>>> entries() const;
+  size_t limit() const;
   void set_limit(size_t limit);
   // A copy sharing the open file descriptions (clone without CLONE_FILES).
   std::shared_ptr<FdTable> copy() const;

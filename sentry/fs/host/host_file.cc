@@ -5,9 +5,12 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <array>
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 
 #include "sentry/kernel/task.h"
 
@@ -93,11 +96,13 @@ Result<size_t> vectored(int fd, bool read, std::span<const iovec> iov, Fn&& fn) 
 }  // namespace
 
 Result<std::shared_ptr<HostFile>, Error> HostFile::dup_of(int host_fd) {
-  int fd = fcntl(host_fd, F_DUPFD_CLOEXEC, 3);
+  int fd = ::fcntl(host_fd, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) {
     return host_error("dup of a host descriptor", errno);
   }
-  return std::make_shared<HostFile>(UniqueFd(fd));
+  const int flags = ::fcntl(fd, F_GETFL);
+  const uint32_t kept = flags < 0 ? O_RDWR : static_cast<uint32_t>(flags) & (O_ACCMODE | O_APPEND | O_NONBLOCK);
+  return std::make_shared<HostFile>(UniqueFd(fd), kept);
 }
 
 Result<size_t> HostFile::read(std::span<const iovec> dst) {
@@ -110,11 +115,60 @@ Result<size_t> HostFile::write(std::span<const iovec> src) {
                   [this](const iovec* v, int n) { return ::writev(m_fd.get(), v, n); });
 }
 
+Result<size_t> HostFile::pread(std::span<const iovec> dst, uint64_t offset) {
+  ssize_t n = ::preadv(m_fd.get(), dst.data(), static_cast<int>(std::min<size_t>(dst.size(), IOV_MAX)),
+                       static_cast<off_t>(offset));
+  if (n < 0) {
+    return host_errno();
+  }
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> HostFile::pwrite(std::span<const iovec> src, uint64_t offset) {
+  ssize_t n = ::pwritev(m_fd.get(), src.data(), static_cast<int>(std::min<size_t>(src.size(), IOV_MAX)),
+                        static_cast<off_t>(offset));
+  if (n < 0) {
+    return host_errno();
+  }
+  return static_cast<size_t>(n);
+}
+
+Result<uint64_t> HostFile::seek(int64_t offset, int whence) {
+  off_t pos = ::lseek(m_fd.get(), offset, whence);
+  if (pos < 0) {
+    return host_errno();
+  }
+  return static_cast<uint64_t>(pos);
+}
+
+Result<void> HostFile::sync() {
+  if (::fsync(m_fd.get()) != 0) {
+    return host_errno();
+  }
+  return {};
+}
+
+std::string HostFile::link_name() const {
+  // What the host descriptor is, as the guest may know it: a pipe, socket
+  // or terminal keeps its host name ("pipe:[123]", "/dev/pts/0").
+  char target[256];
+  const std::string self = "/proc/self/fd/" + std::to_string(m_fd.get());
+  ssize_t n = ::readlink(self.c_str(), target, sizeof(target) - 1);
+  if (n <= 0) {
+    return "anon_inode:[host]";
+  }
+  return std::string(target, static_cast<size_t>(n));
+}
+
 Result<FileStat> HostFile::stat() {
   struct stat st {};
   if (::fstat(m_fd.get(), &st) != 0) {
     return host_errno();
   }
+  return file_stat_of(st);
+}
+
+FileStat file_stat_of(const struct stat& st) {
   FileStat out;
   out.dev = st.st_dev;
   out.ino = st.st_ino;
