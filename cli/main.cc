@@ -204,8 +204,10 @@ int run(const RunOptions& options) {
     fail_line(program.error().message);
     return program.error().kind == ProgramError::kNotFound ? kExitNotFound : kExitCannotExecute;
   }
+  const bool script = program->bytes.size() >= 2 && program->bytes[0] == std::byte{'#'} &&
+                      program->bytes[1] == std::byte{'!'};
   auto image = loader::parse_elf(program->bytes, sentry::arch::kElfMachine);
-  if (!image) {
+  if (!script && !image) {
     fail_line(options.command.front() + ": exec format error: " + image.error().message);
     return kExitCannotExecute;
   }
@@ -237,14 +239,20 @@ int run(const RunOptions& options) {
   kernel_options.hostname = options.hostname;
   sentry::Kernel kernel(**machine, kernel_options);
 
-  sentry::ExecSpec spec;
-  spec.guest_path = program->guest_path;
-  spec.file = program->bytes;
-  spec.image = &*image;
-  spec.argv = options.command;
-  spec.envp = std::move(envp);
+  const auto& root = (*tree)->root();
+  auto request = kernel.resolve_exec(
+      root, cwd ? *cwd : root, sentry::ProgramFile{program->dentry, std::move(program->bytes)},
+      program->guest_path, options.command, std::move(envp));
+  if (!request) {
+    // What a shell reports for a script whose interpreter fails.
+    const Errno err = request.error();
+    fail_line(options.command.front() + ": " +
+              (err == Errno::kENOEXEC ? std::string("exec format error")
+                                      : std::string(std::strerror(to_int(err)))));
+    return err == Errno::kENOENT ? kExitNotFound : kExitCannotExecute;
+  }
 
-  auto status = kernel.run(spec);
+  auto status = kernel.run(*request);
   if (!status) {
     fail_line(status.error().message);
     return status.error().message == "argument list too long" ? kExitCannotExecute : kExitMoatError;

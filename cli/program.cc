@@ -85,6 +85,7 @@ Result<Program, ProgramError> open_program(const sentry::Vfs& vfs,
     return cannot_execute(name, EACCES);
   }
   Program program;
+  program.dentry = found;
   program.guest_path = found->path();
   program.bytes.resize(static_cast<size_t>(st->size));
   size_t done = 0;

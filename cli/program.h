@@ -25,6 +25,7 @@ struct ProgramError {
 // shell finds it (a name without a slash is looked up in the guest's PATH)
 // and read into memory.
 struct Program {
+  std::shared_ptr<sentry::Dentry> dentry;
   std::string guest_path;  // absolute, in the sandbox
   std::vector<std::byte> bytes;
 };

@@ -29,16 +29,6 @@
 namespace moat::sentry {
 namespace {
 
-// Linux x86-64/arm64 (47/48-bit) defaults: the top of the stack, the PIE load
-// base (2/3 of the address space) and the randomisation ranges.
-constexpr uint64_t kStackTop = MemoryManager::kTaskSize;
-constexpr uint64_t kPieBase = 0x5555'5555'4000ull;
-constexpr unsigned kStackRandomBits = 22;  // pages: up to 16 GiB
-constexpr unsigned kMmapRandomBits = 28;   // pages
-constexpr unsigned kPieRandomBits = 28;    // pages
-constexpr unsigned kBrkRandomBits = 13;    // pages: up to 32 MiB
-constexpr uint64_t kMinStackGap = 128ull << 20;
-
 // The signals moat passes on to the guest's first process.
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
@@ -338,76 +328,28 @@ void Kernel::note_unsupported_syscall(uint64_t number, const char* name) {
   }
 }
 
-Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
-  const loader::ElfImage& image = *spec.image;
+Result<ExitStatus, Error> Kernel::run(const ExecRequest& request) {
   auto limits = Limits();
-  const uint64_t stack_limit = limits.get(RLIMIT_STACK).cur;
-
-  MemoryLayout layout;
-  layout.stack_limit = stack_limit;
-  layout.stack_top = kStackTop - (layout_random(kStackRandomBits) << kPageShift);
-  const uint64_t gap = std::max(stack_limit, kMinStackGap);
-  layout.mmap_base =
-      page_round_down(layout.stack_top - gap) - (layout_random(kMmapRandomBits) << kPageShift);
-
+  // The vCPU comes first: some platforms learn the CPU's features from it,
+  // and the auxiliary vector reports them.
   auto as = TRY(m_machine.new_address_space());
-  auto mm = std::make_shared<MemoryManager>(m_machine.memory(), std::move(as), layout);
-
-  const uint64_t bias =
-      image.position_independent ? kPieBase + (layout_random(kPieRandomBits) << kPageShift) : 0;
-  auto loaded = loader::load_segments(image, spec.file, bias, *mm);
-  if (!loaded) {
-    return make_error(fmt::format("cannot load the program: {}", errno_name(loaded.error())));
-  }
-  mm->set_brk_base(loaded->end + (layout_random(kBrkRandomBits) << kPageShift));
-
-  // The vCPU comes first: some platforms learn the CPU's features from it.
-  auto vcpu = TRY(m_machine.new_vcpu(mm->address_space()));
+  auto vcpu = TRY(m_machine.new_vcpu(*as));
   m_cpu_info = m_machine.cpu_info();
-
-  std::array<uint8_t, 16> random{};
-  if (getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {
-    return host_error("getrandom", errno);
+  // A fresh vCPU's FP/SIMD state: what execve starts a program with.
+  m_initial_fp_state.resize(m_cpu_info.fp_state_size);
+  if (auto saved = vcpu->get_fp_state(m_initial_fp_state); !saved) {
+    return saved.error();
   }
-  const loader::AuxEntry auxv[] = {
-      {loader::kAtHwcap, m_cpu_info.hwcap},
-      {loader::kAtPagesz, kPageSize},
-      {loader::kAtClktck, 100},
-      {loader::kAtPhdr, loaded->phdr},
-      {loader::kAtPhent, image.phentsize},
-      {loader::kAtPhnum, image.phnum},
-      {loader::kAtBase, 0},
-      {loader::kAtFlags, 0},
-      {loader::kAtEntry, loaded->entry},
-      {loader::kAtUid, m_uid},
-      {loader::kAtEuid, m_uid},
-      {loader::kAtGid, m_gid},
-      {loader::kAtEgid, m_gid},
-      {loader::kAtSecure, 0},
-      {loader::kAtHwcap2, m_cpu_info.hwcap2},
-  };
-  loader::InitialStackSpec stack_spec;
-  stack_spec.stack_top = layout.stack_top;
-  stack_spec.argv = spec.argv;
-  stack_spec.envp = spec.envp;
-  stack_spec.auxv = auxv;
-  stack_spec.random = random;
-  stack_spec.execfn = spec.guest_path;
-  stack_spec.platform = m_cpu_info.platform;
-  stack_spec.max_size = stack_limit / 4;
-  auto stack = loader::setup_stack(stack_spec, *mm);
-  if (!stack) {
-    if (stack.error() == Errno::kE2BIG) {
+  auto image = build_image(request, std::move(as), limits.get(RLIMIT_STACK).cur);
+  if (!image) {
+    if (image.error() == Errno::kE2BIG) {
       return make_error("argument list too long");
     }
-    return make_error(fmt::format("cannot set up the stack: {}", errno_name(stack.error())));
+    return make_error(fmt::format("cannot load the program: {}", errno_name(image.error())));
   }
-
-  arch::start_user(vcpu->regs(), loaded->entry, stack->sp);
-  if (auto mapped = arch::map_signal_trampoline(*mm); !mapped) {
-    return make_error(
-        fmt::format("cannot map the signal trampoline: {}", errno_name(mapped.error())));
-  }
+  auto mm = image->mm;
+  arch::start_user(vcpu->regs(), image->entry, image->stack.sp);
+  const std::string guest_path = request.program.dentry->path();
 
   auto fds = std::make_shared<FdTable>(limits.get(RLIMIT_NOFILE).cur);
   for (int fd = 0; fd < 3; ++fd) {
@@ -430,7 +372,7 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   }
   auto fs = std::make_shared<FsContext>(vfs().root(), TRY(initial_cwd()));
   auto task = std::make_shared<Task>(*this, 1, group, mm, fds, std::move(fs), std::move(vcpu));
-  task->set_exe_path(spec.guest_path);
+  task->set_exe_path(guest_path);
   {
     std::lock_guard guard(m_tasks_lock);
     m_next_tid = 2;
@@ -439,7 +381,7 @@ Result<ExitStatus, Error> Kernel::run(const ExecSpec& spec) {
   add_task(task);
   strace::Tracer* tracer = m_options.tracer;
   if (tracer != nullptr) {
-    tracer->initial_exec(task->tid(), spec.guest_path, stack->argv, stack->envp,
+    tracer->initial_exec(task->tid(), request.execfn, image->stack.argv, image->stack.envp,
                          strace::MmReader(*mm));
   }
   {

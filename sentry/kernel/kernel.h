@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "loader/elf.h"
+#include "loader/initial_stack.h"
 #include "platform/platform.h"
 #include "sentry/kernel/exit_status.h"
 #include "sentry/kernel/futex.h"
@@ -27,6 +28,7 @@ class Task;
 class ThreadGroup;
 class Vfs;
 class Dentry;
+class MemoryManager;
 namespace strace {
 class Tracer;
 }
@@ -40,13 +42,29 @@ struct KernelOptions {
   strace::Tracer* tracer = nullptr;  // trace mode; not owned
 };
 
-// The program the first process runs.
-struct ExecSpec {
-  std::string guest_path;  // what the guest sees as its executable (/proc/self/exe)
-  std::span<const std::byte> file;
-  const loader::ElfImage* image = nullptr;  // parsed from `file`
+// An executable file found in the tree and read into memory.
+struct ProgramFile {
+  std::shared_ptr<Dentry> dentry;
+  std::vector<std::byte> bytes;
+};
+
+// What execve(2) (or the first process) runs: the ELF program after any
+// "#!" interpreters, its PT_INTERP interpreter, and the new argument block.
+struct ExecRequest {
+  ProgramFile program;
+  loader::ElfImage image;
+  std::optional<ProgramFile> interp;
+  std::optional<loader::ElfImage> interp_image;
+  std::string execfn;  // AT_EXECFN: the path execve was given
   std::vector<std::string> argv;
   std::vector<std::string> envp;
+};
+
+// A new address space holding a program, ready to run.
+struct NewImage {
+  std::shared_ptr<MemoryManager> mm;
+  uint64_t entry = 0;  // the interpreter's, if there is one
+  loader::InitialStack stack;
 };
 
 // clone(2)'s request for a new thread or process, decoded from clone,
@@ -70,7 +88,28 @@ class Kernel {
   // thread; the processes it started end with it. Returns its status. Fails
   // only if moat could not set it up or the platform failed;
   // an E2BIG or ENOMEM from setting up the image is reported the same way.
-  Result<ExitStatus, Error> run(const ExecSpec& spec);
+  Result<ExitStatus, Error> run(const ExecRequest& request);
+
+  // execve(2)'s steps, also used for the first process. open_executable:
+  // the file at `path` (from `start`, within `root`) if the caller may run
+  // it: ENOENT, EACCES (not a regular file or no execute permission),
+  // ELOOP. resolve_exec: follows "#!" lines and PT_INTERP; ENOEXEC for what
+  // is not an ELF program for this machine.
+  Result<ProgramFile> open_executable(const std::shared_ptr<Dentry>& root,
+                                      const std::shared_ptr<Dentry>& start,
+                                      const std::string& path, bool follow);
+  Result<ProgramFile> open_executable(const std::shared_ptr<Dentry>& dentry);
+  Result<ExecRequest> resolve_exec(const std::shared_ptr<Dentry>& root,
+                                   const std::shared_ptr<Dentry>& cwd, ProgramFile file,
+                                   std::string execfn, std::vector<std::string> argv,
+                                   std::vector<std::string> envp);
+  // Loads the request into a new address space over `as`; E2BIG, ENOMEM.
+  Result<NewImage> build_image(const ExecRequest& request,
+                               std::unique_ptr<platform::AddressSpace> as, uint64_t stack_limit);
+  // execve's point of no return for `task`: the other threads are ended,
+  // the task switches to `image`, and close-on-exec descriptors, caught
+  // signals and the alternate stack are reset.
+  void exec_into(Task& task, const ExecRequest& request, NewImage image);
 
   platform::Machine& machine() { return m_machine; }
   const KernelOptions& options() const { return m_options; }
@@ -152,6 +191,7 @@ class Kernel {
   platform::Machine& m_machine;
   KernelOptions m_options;
   platform::CpuInfo m_cpu_info;
+  std::vector<std::byte> m_initial_fp_state;
   uint32_t m_uid;
   uint32_t m_gid;
   std::mt19937_64 m_random;

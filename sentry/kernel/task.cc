@@ -250,7 +250,13 @@ void Task::handle_page_fault(const platform::Trap& trap) {
     force_kill();
     return;
   }
-  force_fault_signal(arch::page_fault_signal(trap, mapped));
+  FaultSignal signal = arch::page_fault_signal(trap, mapped);
+  if (result.error() == Errno::kEIO) {
+    // A file mapping's page past the end of its file.
+    signal.signo = SIGBUS;
+    signal.code = BUS_ADRERR;
+  }
+  force_fault_signal(signal);
 }
 
 void Task::force_fault_signal(const FaultSignal& signal) {
@@ -461,6 +467,11 @@ void Task::exit_thread(int code) {
   if (m_tid == m_group->pid()) {
     m_group->set_leader_exit_code(code);
   }
+}
+
+void Task::end_for_exec() {
+  m_exited.store(true, std::memory_order_release);
+  interrupt();
 }
 
 void Task::exit_group(ExitStatus status) {

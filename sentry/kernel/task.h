@@ -59,6 +59,11 @@ class Task {
   FsContext& fs() { return *m_fs; }
   // CLOSE_RANGE_UNSHARE, execve: a table of this thread's own.
   void set_fds(std::shared_ptr<FdTable> fds) { m_fds = std::move(fds); }
+  // execve: the new program's memory.
+  void set_mm(std::shared_ptr<MemoryManager> mm) { m_mm = std::move(mm); }
+  // execve in another thread of the process: ends this one (it leaves as
+  // if it had called exit, without a code of its own).
+  void end_for_exec();
   const std::shared_ptr<ThreadGroup>& group_ptr() const { return m_group; }
   const std::shared_ptr<MemoryManager>& mm_ptr() const { return m_mm; }
   const std::shared_ptr<FdTable>& fds_ptr() const { return m_fds; }

@@ -62,6 +62,15 @@ int ThreadGroup::release_vfork() {
   return m_vfork_waiter;
 }
 
+void ThreadGroup::end_other_threads(Task* keep) {
+  std::lock_guard guard(m_lock);
+  for (Task* task : m_tasks) {
+    if (task != keep) {
+      task->end_for_exec();
+    }
+  }
+}
+
 size_t ThreadGroup::thread_count() const {
   std::lock_guard guard(m_lock);
   return m_tasks.size();

@@ -74,6 +74,12 @@ class ThreadGroup {
   void join(Task* task);
   bool leave(Task* task);
   size_t thread_count() const;
+  // execve: ends every thread but `keep`.
+  void end_other_threads(Task* keep);
+  // execve unshares handlers shared with another process (CLONE_SIGHAND).
+  void set_signal_handlers(std::shared_ptr<SignalHandlers> handlers) {
+    m_handlers = std::move(handlers);
+  }
   void set_leader_exit_code(int code) { m_leader_code.store(code, std::memory_order_relaxed); }
 
   // Sends a signal to the process as a whole (kill(2)): queued for the

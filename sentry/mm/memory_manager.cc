@@ -29,7 +29,7 @@ bool prot_allows(uint32_t prot, platform::Access access) {
 bool mergeable(const Vma& a, const Vma& b) {
   return a.end == b.start && a.prot == b.prot && a.max_prot == b.max_prot && a.shared == b.shared &&
          a.grows_down == b.grows_down && a.name == b.name && a.object == b.object &&
-         (!a.object || a.offset + a.length() == b.offset);
+         a.file == b.file && (!(a.object || a.file) || a.offset + a.length() == b.offset);
 }
 
 }  // namespace
@@ -160,7 +160,7 @@ void MemoryManager::merge_around(uint64_t start, uint64_t end) {
   }
 }
 
-Result<uint64_t> MemoryManager::map_anonymous(MapRequest request) {
+Result<uint64_t> MemoryManager::map(MapRequest request) {
   uint64_t addr = request.addr;
   uint64_t length = request.length;
   if (length == 0) {
@@ -202,7 +202,11 @@ Result<uint64_t> MemoryManager::map_anonymous(MapRequest request) {
   vma.shared = request.shared;
   vma.grows_down = request.grows_down;
   vma.name = std::move(request.name);
-  if (request.shared) {
+  vma.max_prot = request.max_prot;
+  if (request.file) {
+    vma.file = std::move(request.file);
+    vma.offset = request.offset;
+  } else if (request.shared) {
     vma.object = std::make_shared<SharedMemory>(m_memory);
   }
   m_vmas.emplace(start, std::move(vma));
@@ -364,6 +368,16 @@ uint64_t MemoryManager::brk(uint64_t requested) {
 Result<void> MemoryManager::populate(const Vma& vma, uint64_t page_addr) {
   auto page = vma.object ? TRY(vma.object->page(vma.offset + (page_addr - vma.start)))
                          : TRY(m_memory.allocate_page());
+  if (vma.file) {
+    // The file's bytes, zeros past its end; a page wholly past the end is
+    // SIGBUS, as Linux's filemap_fault.
+    const uint64_t offset = vma.offset + (page_addr - vma.start);
+    auto read = vma.file->read(std::span(m_memory.host(page), kPageSize), offset);
+    if (!read || *read == 0) {
+      m_memory.free_page(page);
+      return Errno::kEIO;
+    }
+  }
   auto mapped = m_as->map(page_addr, page, vma.prot);
   if (!mapped) {
     m_memory.free_page(page);

@@ -25,7 +25,7 @@ struct MemoryLayout {
   uint64_t stack_limit = 8ull << 20;  // RLIMIT_STACK
 };
 
-// An mmap request for anonymous memory.
+// An mmap request: anonymous memory, or a file's pages.
 struct MapRequest {
   uint64_t addr = 0;  // a hint, unless fixed or noreplace
   uint64_t length = 0;
@@ -35,6 +35,11 @@ struct MapRequest {
   bool noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST if something is there
   bool grows_down = false;
   std::string name;  // for /proc/self/maps
+  // A file mapping: the file and the offset of `addr` in it (page-aligned).
+  // MAP_SHARED ones are read-only (max_prot without PROT_WRITE).
+  std::shared_ptr<MappedFile> file;
+  uint64_t offset = 0;
+  uint32_t max_prot = 7;  // what mprotect may grant
 };
 
 // The guest's view of its memory: VMAs, brk and demand paging over one
@@ -63,8 +68,8 @@ class MemoryManager {
   Result<std::shared_ptr<MemoryManager>> fork(std::unique_ptr<platform::AddressSpace> as);
   const MemoryLayout& layout() const { return m_layout; }
 
-  // mmap(2) for anonymous memory; returns the address.
-  Result<uint64_t> map_anonymous(MapRequest request);
+  // mmap(2); returns the address.
+  Result<uint64_t> map(MapRequest request);
   // munmap(2).
   Result<void> unmap(uint64_t addr, uint64_t length);
   // mprotect(2).
@@ -84,7 +89,9 @@ class MemoryManager {
   // Sets up the heap right after the loaded image (at exec).
   void set_brk_base(uint64_t base);
   // Resolves a user fault. EFAULT: no VMA or the VMA forbids the access
-  // (SEGV_MAPERR / SEGV_ACCERR is told apart by `*mapped`); ENOMEM: out of memory.
+  // (SEGV_MAPERR / SEGV_ACCERR is told apart by `*mapped`); EIO: a file
+  // mapping's page lies wholly past the end of its file (SIGBUS); ENOMEM:
+  // out of memory.
   Result<void> handle_fault(uint64_t addr, platform::Access access, bool* mapped = nullptr);
 
   // Copies between moat and guest memory as the guest's own accesses would,

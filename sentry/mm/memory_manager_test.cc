@@ -67,7 +67,7 @@ class MemoryManagerTest : public ::testing::Test {
   }
 
   uint64_t map(uint64_t addr, uint64_t len, uint32_t prot, bool fixed = false) {
-    auto r = m_mm->map_anonymous(
+    auto r = m_mm->map(
         MapRequest{.addr = addr, .length = len, .prot = prot, .fixed = fixed, .name = {}});
     EXPECT_TRUE(r.has_value());
     return r.has_value() ? *r : 0;
@@ -121,7 +121,7 @@ TEST_F(MemoryManagerTest, FixedReplacesAndNoreplaceRefuses) {
   uint64_t a = map(0x300000, 4 * kPageSize, kRw, true);
   ASSERT_EQ(a, 0x300000u);
   ASSERT_TRUE(m_mm->copy_out(a + kPageSize, std::as_bytes(std::span("x", 1))).has_value());
-  auto again = m_mm->map_anonymous(MapRequest{.addr = a + kPageSize,
+  auto again = m_mm->map(MapRequest{.addr = a + kPageSize,
                                               .length = kPageSize,
                                               .prot = PROT_READ,
                                               .noreplace = true,
@@ -137,14 +137,14 @@ TEST_F(MemoryManagerTest, FixedReplacesAndNoreplaceRefuses) {
 }
 
 TEST_F(MemoryManagerTest, BadRequestsGetLinuxErrors) {
-  auto zero = m_mm->map_anonymous(MapRequest{.length = 0, .prot = kRw, .name = {}});
+  auto zero = m_mm->map(MapRequest{.length = 0, .prot = kRw, .name = {}});
   EXPECT_EQ(zero.error(), Errno::kEINVAL);
-  auto huge = m_mm->map_anonymous(MapRequest{.length = ~uint64_t{0}, .prot = kRw, .name = {}});
+  auto huge = m_mm->map(MapRequest{.length = ~uint64_t{0}, .prot = kRw, .name = {}});
   EXPECT_EQ(huge.error(), Errno::kENOMEM);
-  auto unaligned = m_mm->map_anonymous(
+  auto unaligned = m_mm->map(
       MapRequest{.addr = 0x300001, .length = kPageSize, .prot = kRw, .fixed = true, .name = {}});
   EXPECT_EQ(unaligned.error(), Errno::kEINVAL);
-  auto beyond = m_mm->map_anonymous(MapRequest{.addr = MemoryManager::kTaskSize,
+  auto beyond = m_mm->map(MapRequest{.addr = MemoryManager::kTaskSize,
                                                .length = kPageSize,
                                                .prot = kRw,
                                                .fixed = true,
@@ -268,7 +268,7 @@ TEST_F(MemoryManagerTest, BrkGrowsShrinksAndRefusesOverlap) {
 
 TEST_F(MemoryManagerTest, StackGrowsDownWithinItsLimit) {
   const uint64_t top = 0x7ffd'0000'0000ull;
-  auto r = m_mm->map_anonymous(MapRequest{.addr = top - 4 * kPageSize,
+  auto r = m_mm->map(MapRequest{.addr = top - 4 * kPageSize,
                                           .length = 4 * kPageSize,
                                           .prot = kRw,
                                           .fixed = true,
@@ -348,7 +348,7 @@ TEST_F(MemoryManagerTest, ForkedMemoryIsFreedWithItsLastHolder) {
 }
 
 TEST_F(MemoryManagerTest, SharedAnonymousMemoryStaysSharedAcrossFork) {
-  auto r = m_mm->map_anonymous(
+  auto r = m_mm->map(
       MapRequest{.length = 3 * kPageSize, .prot = kRw, .shared = true, .name = {}});
   ASSERT_TRUE(r.has_value());
   const uint64_t a = *r;

@@ -38,6 +38,7 @@ SysResult sys_pwritev2(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset
                        int flags);
 SysResult sys_lseek(Task& t, int fd, int64_t offset, int whence);
 SysResult sys_getdents64(Task& t, int fd, UserAddr dirp, uint64_t count);
+SysResult sys_getdents(Task& t, int fd, UserAddr dirp, uint64_t count);
 SysResult sys_ftruncate(Task& t, int fd, int64_t length);
 SysResult sys_fsync(Task& t, int fd);
 SysResult sys_fdatasync(Task& t, int fd);
@@ -130,6 +131,10 @@ SysResult sys_getpgid(Task& t, int pid);
 SysResult sys_getpgrp(Task& t);
 SysResult sys_setsid(Task& t);
 SysResult sys_getsid(Task& t, int pid);
+// sys_exec.cc
+SysResult sys_execve(Task& t, UserAddr path, UserAddr argv, UserAddr envp);
+SysResult sys_execveat(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp,
+                       int flags);
 // sys_futex.cc
 SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
                     UserAddr uaddr2, uint32_t val3);

@@ -1,7 +1,12 @@
 #include <sys/mman.h>
 
+#include <climits>
+
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/vfs/dentry.h"
+#include "sentry/vfs/file_description.h"
+#include "sentry/vfs/mapped_inode.h"
 
 namespace moat::sentry {
 namespace {
@@ -17,8 +22,9 @@ constexpr int kKnownMapFlags =
 
 }  // namespace
 
-// Implements Linux syscall mmap(2) for anonymous memory.
-// FIXME: file mappings need the file system; they get ENODEV for now.
+// Implements Linux syscall mmap(2).
+// Partial: a MAP_SHARED mapping of a file is read-only (PROT_WRITE: ENODEV),
+// as writes through it could not reach the file yet.
 SysResult sys_mmap(Task& t, UserAddr addr, uint64_t length, int prot, int flags, int fd,
                    uint64_t offset) {
   const int type = flags & MAP_TYPE;
@@ -34,15 +40,40 @@ SysResult sys_mmap(Task& t, UserAddr addr, uint64_t length, int prot, int flags,
   if (length == 0 || (offset & (kPageSize - 1)) != 0) {
     return Errno::kEINVAL;
   }
-  if (!(flags & MAP_ANONYMOUS)) {
-    TRY(t.fds().get(fd));
-    return Errno::kENODEV;
-  }
   if (flags & MAP_HUGETLB) {
     // No huge pages are reserved in the sandbox, as on a default Linux.
     return Errno::kENOMEM;
   }
   MapRequest request;
+  if (!(flags & MAP_ANONYMOUS)) {
+    auto file = TRY(t.fds().get(fd));
+    if (file->path_only()) {
+      return Errno::kEBADF;
+    }
+    auto inode = file->mappable_inode();
+    if (!inode) {
+      return Errno::kENODEV;
+    }
+    if (!file->readable()) {
+      return Errno::kEACCES;
+    }
+    if (type != MAP_PRIVATE) {
+      if ((prot & PROT_WRITE) != 0) {
+        if (!file->writable()) {
+          return Errno::kEACCES;
+        }
+        // FIXME: shared writable file mappings.
+        return Errno::kENODEV;
+      }
+      request.max_prot = PROT_READ | PROT_EXEC;
+    }
+    if (offset > static_cast<uint64_t>(INT64_MAX) - length) {
+      return Errno::kEOVERFLOW;
+    }
+    request.file = TRY(MappedInode::of(std::move(inode)));
+    request.offset = offset;
+    request.name = file->dentry() ? file->dentry()->path() : std::string();
+  }
   request.addr = addr.value;
   request.length = length;
   request.prot = static_cast<uint32_t>(prot);
@@ -50,7 +81,7 @@ SysResult sys_mmap(Task& t, UserAddr addr, uint64_t length, int prot, int flags,
   request.fixed = (flags & MAP_FIXED) != 0;
   request.noreplace = (flags & MAP_FIXED_NOREPLACE) != 0 && !request.fixed;
   request.grows_down = (flags & MAP_GROWSDOWN) != 0;
-  uint64_t start = TRY(t.mm().map_anonymous(std::move(request)));
+  uint64_t start = TRY(t.mm().map(std::move(request)));
   if ((flags & MAP_POPULATE) && !(flags & MAP_NONBLOCK) && prot != PROT_NONE) {
     // Populate as Linux does; failures are not reported to the caller.
     (void)t.mm().host_iovecs(start, length, platform::Access::kRead);

@@ -21,6 +21,9 @@ constexpr uint32_t kKeptFlags = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O
 // O_PATH keeps only these, as Linux's O_PATH_FLAGS.
 constexpr uint32_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 
+Result<std::shared_ptr<Dentry>> create_in(Task& t, ParentLookup parent, uint32_t flags,
+                                          uint32_t mode, int links);
+
 // The dentry open(2) works on: looked up, or created with O_CREAT.
 Result<std::shared_ptr<Dentry>> find_or_create(Task& t, int dirfd, const std::string& path,
                                                uint32_t flags, uint32_t mode) {
@@ -28,7 +31,15 @@ Result<std::shared_ptr<Dentry>> find_or_create(Task& t, int dirfd, const std::st
   if ((flags & O_CREAT) == 0) {
     return lookup_at(t, dirfd, path, follow);
   }
-  ParentLookup parent = TRY(lookup_parent_at(t, dirfd, path));
+  return create_in(t, TRY(lookup_parent_at(t, dirfd, path)), flags, mode, 0);
+}
+
+// O_CREAT's half: `parent.name` in `parent.dir`, created if missing. A
+// dangling symbolic link there (without O_EXCL) creates its target, as
+// Linux does.
+Result<std::shared_ptr<Dentry>> create_in(Task& t, ParentLookup parent, uint32_t flags,
+                                          uint32_t mode, int links) {
+  const bool follow = (flags & O_NOFOLLOW) == 0;
   if (parent.name.empty() || parent.name == "." || parent.name == ".." || parent.trailing_slash) {
     return Errno::kEISDIR;
   }
@@ -42,7 +53,19 @@ Result<std::shared_ptr<Dentry>> find_or_create(Task& t, int dirfd, const std::st
       if (!follow) {
         return Errno::kELOOP;
       }
-      return vfs.lookup(t.fs().root(), parent.dir, parent.name, true);
+      auto target = vfs.lookup(t.fs().root(), parent.dir, parent.name, true);
+      if (target || target.error() != Errno::kENOENT) {
+        return target;
+      }
+      if (++links > Vfs::kMaxSymlinks) {
+        return Errno::kELOOP;
+      }
+      const std::string value = TRY((*existing)->inode()->read_link());
+      ParentLookup next = TRY(vfs.lookup_parent(t.fs().root(), parent.dir, value));
+      if (next.name.empty() || next.name == "." || next.name == ".." || next.trailing_slash) {
+        return Errno::kEISDIR;
+      }
+      return create_in(t, std::move(next), flags, mode, links);
     }
     return *existing;
   }
@@ -98,6 +121,10 @@ Result<int> open_at(Task& t, int dirfd, const std::string& path, uint32_t flags,
     if ((wants_write || (flags & O_TRUNC) != 0) && dentry->inode()->read_only() &&
         inode.is_regular()) {
       return Errno::kEROFS;
+    }
+    // Linux truncates even with O_RDONLY | O_TRUNC.
+    if ((flags & O_TRUNC) != 0 && inode.is_regular()) {
+      TRY(dentry->inode()->truncate(0));
     }
     file = TRY(dentry->inode()->open(dentry, kept));
   }

@@ -215,13 +215,26 @@ SysResult sys_lseek(Task& t, int fd, int64_t offset, int whence) {
   return TRY(file->seek(offset, whence));
 }
 
-// Implements Linux syscall getdents64(2).
-SysResult sys_getdents64(Task& t, int fd, UserAddr dirp, uint64_t count) {
+namespace {
+
+SysResult read_dir(Task& t, int fd, UserAddr dirp, uint64_t count, DirentFormat format) {
   auto file = TRY(t.fds().get(fd));
   std::vector<std::byte> buf(std::min<uint64_t>(count, 1 << 20));
-  const size_t n = TRY(file->read_dir(buf));
+  const size_t n = TRY(file->read_dir(buf, format));
   TRY(t.mm().copy_out(dirp.value, std::span(buf).first(n)));
   return n;
+}
+
+}  // namespace
+
+// Implements Linux syscall getdents64(2).
+SysResult sys_getdents64(Task& t, int fd, UserAddr dirp, uint64_t count) {
+  return read_dir(t, fd, dirp, count, DirentFormat::kDirent64);
+}
+
+// Implements Linux syscall getdents(2).
+SysResult sys_getdents(Task& t, int fd, UserAddr dirp, uint64_t count) {
+  return read_dir(t, fd, dirp, count, DirentFormat::kDirent);
 }
 
 // Implements Linux syscall ftruncate(2).

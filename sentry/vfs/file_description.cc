@@ -39,7 +39,7 @@ Result<uint64_t> FileDescription::seek(int64_t, int) {
   return Errno::kESPIPE;
 }
 
-Result<size_t> FileDescription::read_dir(std::span<std::byte>) {
+Result<size_t> FileDescription::read_dir(std::span<std::byte>, DirentFormat) {
   return Errno::kENOTDIR;
 }
 
@@ -95,12 +95,14 @@ bool FileDescription::writable() const {
   return !path_only() && (mode == O_WRONLY || mode == O_RDWR);
 }
 
-bool append_dirent64(std::span<std::byte> out, size_t* used, uint64_t ino, int64_t next_offset,
-                     uint8_t type, const std::string& name) {
-  // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name[], padded
-  // to 8 bytes.
-  constexpr size_t kHeader = 8 + 8 + 2 + 1;
-  const size_t reclen = (kHeader + name.size() + 1 + 7) & ~size_t{7};
+bool append_dirent(DirentFormat format, std::span<std::byte> out, size_t* used, uint64_t ino,
+                   int64_t next_offset, uint8_t type, const std::string& name) {
+  // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name[];
+  // struct linux_dirent: d_ino, d_off, d_reclen, d_name[], d_type as the
+  // record's last byte. Both padded to 8 bytes.
+  const bool legacy = format == DirentFormat::kDirent;
+  const size_t kHeader = legacy ? 8 + 8 + 2 : 8 + 8 + 2 + 1;
+  const size_t reclen = (kHeader + name.size() + 1 + (legacy ? 1 : 0) + 7) & ~size_t{7};
   if (*used + reclen > out.size()) {
     return false;
   }
@@ -110,7 +112,7 @@ bool append_dirent64(std::span<std::byte> out, size_t* used, uint64_t ino, int64
   std::memcpy(p, &ino, 8);
   std::memcpy(p + 8, &next_offset, 8);
   std::memcpy(p + 16, &len16, 2);
-  std::memcpy(p + 18, &type, 1);
+  std::memcpy(legacy ? p + reclen - 1 : p + 18, &type, 1);
   std::memcpy(p + kHeader, name.data(), name.size());
   *used += reclen;
   return true;

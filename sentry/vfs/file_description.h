@@ -18,6 +18,10 @@ class Dentry;
 class Inode;
 class Task;
 
+// The record layouts of getdents64 (linux_dirent64) and of the older
+// getdents (linux_dirent, d_type in the last byte).
+enum class DirentFormat { kDirent64, kDirent };
+
 // An open file description: what a file descriptor refers to. Shared by
 // dup'd descriptors and across fork, so the status flags and the offset live
 // here. Data moves through host iovecs that point straight into guest memory
@@ -42,10 +46,10 @@ class FileDescription {
   virtual Result<size_t> pwrite(std::span<const iovec> src, uint64_t offset);
   // lseek(2): the new offset. ESPIPE for what cannot seek.
   virtual Result<uint64_t> seek(int64_t offset, int whence);
-  // getdents64(2): linux_dirent64 records from the current position into
+  // getdents64(2) and getdents(2): records from the current position into
   // `out`; EINVAL if not even one fits, 0 at the end. ENOTDIR for what is
   // not a directory.
-  virtual Result<size_t> read_dir(std::span<std::byte> out);
+  virtual Result<size_t> read_dir(std::span<std::byte> out, DirentFormat format);
   // The attributes of the file (fstat). By default the inode's.
   virtual Result<FileStat> stat();
   // ENOTTY unless the file implements `request`.
@@ -82,9 +86,9 @@ class FileDescription {
   std::shared_ptr<Dentry> m_dentry;
 };
 
-// Linux's linux_dirent64 records, as getdents64 writes them: appends one for
-// (ino, next offset, type, name) to `out` at `*used`; false if it does not fit.
-bool append_dirent64(std::span<std::byte> out, size_t* used, uint64_t ino, int64_t next_offset,
-                     uint8_t type, const std::string& name);
+// Appends one directory record (ino, next offset, type, name) to `out` at
+// `*used`; false if it does not fit.
+bool append_dirent(DirentFormat format, std::span<std::byte> out, size_t* used, uint64_t ino,
+                   int64_t next_offset, uint8_t type, const std::string& name);
 
 }  // namespace moat::sentry

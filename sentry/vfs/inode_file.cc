@@ -140,7 +140,7 @@ Result<uint64_t> DirectoryFile::seek(int64_t offset, int whence) {
   return m_offset;
 }
 
-Result<size_t> DirectoryFile::read_dir(std::span<std::byte> out) {
+Result<size_t> DirectoryFile::read_dir(std::span<std::byte> out, DirentFormat format) {
   std::lock_guard guard(m_lock);
   if (!m_loaded) {
     const Dentry& self = *dentry();
@@ -163,7 +163,7 @@ Result<size_t> DirectoryFile::read_dir(std::span<std::byte> out) {
   size_t used = 0;
   while (m_offset < m_entries.size()) {
     const DirEntry& entry = m_entries[m_offset];
-    if (!append_dirent64(out, &used, entry.ino, static_cast<int64_t>(m_offset + 1), entry.type,
+    if (!append_dirent(format, out, &used, entry.ino, static_cast<int64_t>(m_offset + 1), entry.type,
                          entry.name)) {
       if (used == 0) {
         return Errno::kEINVAL;
@@ -202,7 +202,7 @@ Result<uint64_t> PathFile::seek(int64_t, int) {
   return Errno::kEBADF;
 }
 
-Result<size_t> PathFile::read_dir(std::span<std::byte>) {
+Result<size_t> PathFile::read_dir(std::span<std::byte>, DirentFormat) {
   return Errno::kEBADF;
 }
 

@@ -41,7 +41,7 @@ class DirectoryFile final : public FileDescription {
   Result<size_t> pread(std::span<const iovec> dst, uint64_t offset) override;
   Result<size_t> pwrite(std::span<const iovec> src, uint64_t offset) override;
   Result<uint64_t> seek(int64_t offset, int whence) override;
-  Result<size_t> read_dir(std::span<std::byte> out) override;
+  Result<size_t> read_dir(std::span<std::byte> out, DirentFormat format) override;
   Result<void> sync() override;
 
  private:
@@ -62,7 +62,7 @@ class PathFile final : public FileDescription {
   Result<size_t> pread(std::span<const iovec> dst, uint64_t offset) override;
   Result<size_t> pwrite(std::span<const iovec> src, uint64_t offset) override;
   Result<uint64_t> seek(int64_t offset, int whence) override;
-  Result<size_t> read_dir(std::span<std::byte> out) override;
+  Result<size_t> read_dir(std::span<std::byte> out, DirentFormat format) override;
   Result<uint64_t> ioctl(Task& task, uint32_t request, uint64_t arg) override;
   Result<void> truncate(uint64_t size) override;
   Result<void> sync() override;

@@ -94,7 +94,7 @@ Result<void> map_signal_trampoline(MemoryManager& mm) {
   request.length = kPageSize;
   request.prot = PROT_READ | PROT_WRITE;
   request.name = "[sigpage]";
-  const uint64_t addr = TRY(mm.map_anonymous(request));
+  const uint64_t addr = TRY(mm.map(request));
   TRY(mm.copy_out(addr, std::as_bytes(std::span(kTrampoline))));
   TRY(mm.protect(addr, kPageSize, PROT_READ | PROT_EXEC));
   mm.set_signal_trampoline(addr);

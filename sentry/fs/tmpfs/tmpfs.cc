@@ -107,6 +107,9 @@ Result<std::vector<DirEntry>> TmpfsInode::read_dir() {
   std::vector<std::pair<std::string, std::shared_ptr<Inode>>> children;
   {
     std::lock_guard guard(m_state->lock);
+    if (m_nlink == 0) {
+      return Errno::kENOENT;  // removed while open
+    }
     children.assign(m_children.begin(), m_children.end());
   }
   std::vector<DirEntry> entries;
@@ -287,15 +290,6 @@ Result<std::string> TmpfsInode::read_link() {
   }
   std::lock_guard guard(m_state->lock);
   return m_target;
-}
-
-Result<std::shared_ptr<FileDescription>> TmpfsInode::open(const std::shared_ptr<Dentry>& dentry,
-                                                          uint32_t flags) {
-  // Linux truncates even for O_RDONLY | O_TRUNC.
-  if (is_regular() && (flags & O_TRUNC) != 0) {
-    TRY(truncate(0));
-  }
-  return Inode::open(dentry, flags);
 }
 
 Result<size_t> TmpfsInode::read_at(std::span<const iovec> dst, uint64_t offset) {

@@ -52,8 +52,6 @@ class TmpfsInode final : public Inode {
   Result<void> rename(const std::string& name, Inode& new_dir, const std::string& new_name,
                       uint32_t flags) override;
   Result<std::string> read_link() override;
-  Result<std::shared_ptr<FileDescription>> open(const std::shared_ptr<Dentry>& dentry,
-                                                uint32_t flags) override;
   Result<size_t> read_at(std::span<const iovec> dst, uint64_t offset) override;
   Result<size_t> write_at(std::span<const iovec> src, uint64_t offset) override;
   Result<uint64_t> size() override;
