@@ -135,6 +135,17 @@ SysResult sys_getsid(Task& t, int pid);
 SysResult sys_execve(Task& t, UserAddr path, UserAddr argv, UserAddr envp);
 SysResult sys_execveat(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp,
                        int flags);
+// sys_fs_misc.cc
+SysResult sys_statfs(Task& t, UserAddr path, UserAddr buf);
+SysResult sys_fstatfs(Task& t, int fd, UserAddr buf);
+SysResult sys_getxattr(Task& t, UserAddr path, UserAddr name, UserAddr value, uint64_t size);
+SysResult sys_lgetxattr(Task& t, UserAddr path, UserAddr name, UserAddr value, uint64_t size);
+SysResult sys_fgetxattr(Task& t, int fd, UserAddr name, UserAddr value, uint64_t size);
+SysResult sys_listxattr(Task& t, UserAddr path, UserAddr list, uint64_t size);
+SysResult sys_llistxattr(Task& t, UserAddr path, UserAddr list, uint64_t size);
+SysResult sys_flistxattr(Task& t, int fd, UserAddr list, uint64_t size);
+SysResult sys_fadvise64(Task& t, int fd, int64_t offset, int64_t len, int advice);
+SysResult sys_sysinfo(Task& t, UserAddr info);
 // sys_futex.cc
 SysResult sys_futex(Task& t, UserAddr uaddr, int op, uint32_t val, uint64_t timeout_or_val2,
                     UserAddr uaddr2, uint32_t val3);

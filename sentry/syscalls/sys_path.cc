@@ -42,6 +42,28 @@ Result<void> make_node(Task& t, int dirfd, UserAddr path, uint32_t mode) {
   return {};
 }
 
+// chown's change: only root may give files away; a regular file loses its
+// set-user-ID bit (and set-group-ID with group execute), as Linux's
+// notify_change does.
+Result<void> change_owner(Task& t, Inode& inode, uint32_t owner, uint32_t group) {
+  if (t.kernel().uid() != 0 && owner != static_cast<uint32_t>(-1) && owner != t.kernel().uid()) {
+    return Errno::kEPERM;
+  }
+  TRY(inode.set_owner(owner, group));
+  if (!inode.is_dir()) {
+    const FileStat st = TRY(inode.stat());
+    uint32_t mode = st.mode & 07777;
+    uint32_t kept = mode & ~S_ISUID;
+    if ((mode & S_IXGRP) != 0) {
+      kept &= ~S_ISGID;
+    }
+    if (kept != mode) {
+      TRY(inode.set_mode(kept));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 // Implements Linux syscall mkdirat(2).
@@ -63,11 +85,8 @@ SysResult sys_mknodat(Task& t, int dirfd, UserAddr path, uint32_t mode, uint64_t
   if (type == 0) {
     type = S_IFREG;
   }
-  if (type == S_IFDIR) {
-    return Errno::kEINVAL;
-  }
-  if (type == S_IFCHR || type == S_IFBLK) {
-    return Errno::kEPERM;
+  if (type == S_IFDIR || type == S_IFCHR || type == S_IFBLK) {
+    return Errno::kEPERM;  // mkdir makes directories; devices need CAP_MKNOD
   }
   if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK) {
     return Errno::kEINVAL;
@@ -394,16 +413,21 @@ SysResult sys_fchownat(Task& t, int dirfd, UserAddr path, uint32_t owner, uint32
   const std::string name = TRY(copy_in_path(t, path));
   auto dentry = TRY(lookup_at_or_fd(t, dirfd, name, (flags & AT_SYMLINK_NOFOLLOW) == 0,
                                     (flags & AT_EMPTY_PATH) != 0));
-  if (t.kernel().uid() != 0 && owner != static_cast<uint32_t>(-1) && owner != t.kernel().uid()) {
-    return Errno::kEPERM;
-  }
-  TRY(dentry->inode()->set_owner(owner, group));
+  TRY(change_owner(t, *dentry->inode(), owner, group));
   return 0;
 }
 
 // Implements Linux syscall fchown(2).
 SysResult sys_fchown(Task& t, int fd, uint32_t owner, uint32_t group) {
-  return sys_fchownat(t, fd, UserAddr{0}, owner, group, AT_EMPTY_PATH);
+  auto file = TRY(t.fds().get(fd));
+  if (file->path_only()) {
+    return Errno::kEBADF;
+  }
+  if (!file->dentry()) {
+    return Errno::kEINVAL;
+  }
+  TRY(change_owner(t, *file->dentry()->inode(), owner, group));
+  return 0;
 }
 
 // Implements Linux syscall chown(2).
@@ -423,6 +447,9 @@ SysResult sys_utimensat(Task& t, int dirfd, UserAddr path, UserAddr times, int f
   }
   std::shared_ptr<Dentry> dentry;
   if (path.null()) {
+    if (flags != 0) {
+      return Errno::kEINVAL;
+    }
     // Linux's futimens: a NULL path means the file open as dirfd.
     auto file = TRY(t.fds().get(dirfd));
     if (!file->dentry()) {

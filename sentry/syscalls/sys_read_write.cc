@@ -203,6 +203,21 @@ SysResult sys_pwritev2(Task& t, int fd, UserAddr iov, int iovcnt, int64_t offset
   if ((flags & ~0x1f) != 0) {
     return Errno::kENOTSUP;
   }
+  if ((flags & RWF_APPEND) != 0) {
+    // At the end whatever the offset; the file offset moves only for -1.
+    auto file = TRY(writable_file(t, fd));
+    if (offset < -1) {
+      return Errno::kEINVAL;
+    }
+    const FileStat st = TRY(file->stat());
+    auto host = TRY(gather(t, iov, iovcnt, platform::Access::kRead));
+    const uint64_t end = static_cast<uint64_t>(st.size);
+    const size_t n = TRY(file->pwrite(host, end));
+    if (offset == -1) {
+      TRY(file->seek(static_cast<int64_t>(end + n), SEEK_SET));
+    }
+    return n;
+  }
   if (offset == -1) {
     return sys_writev(t, fd, iov, iovcnt);
   }

@@ -7,6 +7,15 @@
 
 namespace moat::sentry {
 
+Result<struct statfs> Inode::statfs() {
+  struct statfs out {};
+  out.f_type = 0x01021994;  // TMPFS_MAGIC
+  out.f_bsize = 4096;
+  out.f_frsize = 4096;
+  out.f_namelen = 255;
+  return out;
+}
+
 Result<std::shared_ptr<Inode>> Inode::lookup(const std::string&) {
   return Errno::kENOTDIR;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 
 #include <cstdint>
@@ -47,6 +48,8 @@ class Inode : public std::enable_shared_from_this<Inode> {
   bool is_regular() const { return m_type == S_IFREG; }
 
   virtual Result<FileStat> stat() = 0;
+  // statfs(2) of the file system holding it. By default an empty tmpfs.
+  virtual Result<struct statfs> statfs();
   // True for a file on a read-only file system: opening it for writing or
   // changing it is EROFS.
   virtual bool read_only() const { return false; }

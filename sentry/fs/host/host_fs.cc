@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +50,16 @@ HostInode::HostInode(UniqueFd path_fd, uint32_t type, std::shared_ptr<HostInode>
 Result<FileStat> HostInode::stat() {
   const struct stat st = TRY(host_stat(m_path_fd.get()));
   return file_stat_of(st);
+}
+
+Result<struct statfs> HostInode::statfs() {
+  struct statfs out {};
+  if (::fstatfs(m_path_fd.get(), &out) != 0) {
+    return host_errno();
+  }
+  out.f_flags |= ST_RDONLY;  // the sandbox sees it read-only
+  out.f_fsid = {};           // nothing of the host's identity
+  return out;
 }
 
 Result<std::shared_ptr<Inode>> HostInode::lookup(const std::string& name) {

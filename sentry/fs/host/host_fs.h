@@ -24,6 +24,7 @@ class HostInode final : public Inode {
   HostInode(UniqueFd path_fd, uint32_t type, std::shared_ptr<HostInode> parent, std::string name);
 
   Result<FileStat> stat() override;
+  Result<struct statfs> statfs() override;
   bool read_only() const override { return true; }
   Result<std::shared_ptr<Inode>> lookup(const std::string& name) override;
   Result<std::vector<DirEntry>> read_dir() override;

@@ -63,6 +63,17 @@ void TmpfsInode::touch_locked(bool modified) {
   }
 }
 
+Result<struct statfs> TmpfsInode::statfs() {
+  struct statfs out = TRY(Inode::statfs());
+  const uint64_t used = m_state->used_bytes.load();
+  out.f_blocks = static_cast<fsblkcnt_t>(m_state->max_bytes / 4096);
+  out.f_bfree = static_cast<fsblkcnt_t>((m_state->max_bytes - std::min(used, m_state->max_bytes)) / 4096);
+  out.f_bavail = out.f_bfree;
+  out.f_files = out.f_blocks;
+  out.f_ffree = out.f_blocks;
+  return out;
+}
+
 Result<FileStat> TmpfsInode::stat() {
   std::lock_guard guard(m_state->lock);
   FileStat st;

@@ -41,6 +41,7 @@ class TmpfsInode final : public Inode {
   void add(const std::string& name, std::shared_ptr<Inode> inode);
 
   Result<FileStat> stat() override;
+  Result<struct statfs> statfs() override;
   Result<std::shared_ptr<Inode>> lookup(const std::string& name) override;
   Result<std::vector<DirEntry>> read_dir() override;
   Result<std::shared_ptr<Inode>> create(const std::string& name, uint32_t mode, uint32_t uid,
