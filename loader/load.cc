@@ -43,7 +43,7 @@ Result<LoadedImage> load_segments(const ElfImage& image, std::span<const std::by
     if (seg.offset < head) {
       return Errno::kEINVAL;
     }
-    TRY(mm.map_anonymous(sentry::MapRequest{.addr = start,
+    TRY(mm.map(sentry::MapRequest{.addr = start,
                                             .length = end - start,
                                             .prot = PROT_READ | PROT_WRITE,
                                             .fixed = true,
@@ -68,7 +68,7 @@ Result<InitialStack> setup_stack(const InitialStackSpec& spec, sentry::MemoryMan
   const uint64_t bottom = page_round_down(stack.sp);
   const uint64_t reserve_bottom =
       spec.stack_top - std::max(*page_round_up(spec.stack_top - bottom), kInitialStackReserve);
-  TRY(mm.map_anonymous(sentry::MapRequest{.addr = reserve_bottom,
+  TRY(mm.map(sentry::MapRequest{.addr = reserve_bottom,
                                           .length = spec.stack_top - reserve_bottom,
                                           .prot = PROT_READ | PROT_WRITE,
                                           .fixed = true,
