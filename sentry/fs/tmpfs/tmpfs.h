@@ -12,6 +12,8 @@
 
 namespace moat::sentry {
 
+class Pipe;
+
 // What one tmpfs instance shares among its inodes: one lock over all of
 // them, its device number, inode numbers and the bytes its files may hold.
 struct TmpfsState {
@@ -79,6 +81,9 @@ class TmpfsInode final : public Inode {
   std::map<std::string, std::shared_ptr<Inode>> m_children;  // directories
   std::vector<std::byte> m_data;                             // regular files
   std::string m_target;                                      // symbolic links
+  // FIFOs: the pipe their opens share, while one is open (Linux drops the
+  // pipe, and what it held, with the last close).
+  std::weak_ptr<Pipe> m_fifo;
 };
 
 }  // namespace moat::sentry
