@@ -90,6 +90,9 @@ SysResult sys_lchown(Task& t, UserAddr path, uint32_t owner, uint32_t group);
 SysResult sys_utimensat(Task& t, int dirfd, UserAddr path, UserAddr times, int flags);
 // sys_ioctl.cc
 SysResult sys_ioctl(Task& t, int fd, uint32_t request, uint64_t arg);
+// sys_pipe.cc
+SysResult sys_pipe2(Task& t, UserAddr fds, int flags);
+SysResult sys_pipe(Task& t, UserAddr fds);
 // sys_stat.cc
 SysResult sys_fstat(Task& t, int fd, UserAddr statbuf);
 SysResult sys_newfstatat(Task& t, int dirfd, UserAddr path, UserAddr statbuf, int flags);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "sentry/fs/pipe/pipe.h"
 #include "sentry/vfs/inode_file.h"
 
 namespace moat::sentry {
@@ -32,8 +33,7 @@ std::shared_ptr<TmpfsInode> TmpfsInode::new_fs(uint64_t dev, uint64_t max_bytes,
   return std::make_shared<TmpfsInode>(std::move(state), S_IFDIR | (mode & 07777), uid, gid);
 }
 
-TmpfsInode::TmpfsInode(std::shared_ptr<TmpfsState> state, uint32_t mode, uint32_t uid,
-                       uint32_t gid)
+TmpfsInode::TmpfsInode(std::shared_ptr<TmpfsState> state, uint32_t mode, uint32_t uid, uint32_t gid)
     : Inode(mode & S_IFMT),
       m_state(std::move(state)),
       m_ino(m_state->next_ino++),
@@ -301,6 +301,23 @@ Result<std::string> TmpfsInode::read_link() {
   }
   std::lock_guard guard(m_state->lock);
   return m_target;
+}
+
+Result<std::shared_ptr<FileDescription>> TmpfsInode::open(const std::shared_ptr<Dentry>& dentry,
+                                                          uint32_t flags) {
+  if (type() == S_IFIFO) {
+    std::shared_ptr<Pipe> pipe;
+    {
+      std::lock_guard guard(m_state->lock);
+      pipe = m_fifo.lock();
+      if (!pipe) {
+        pipe = std::make_shared<Pipe>();
+        m_fifo = pipe;
+      }
+    }
+    return open_fifo(pipe, flags, dentry);
+  }
+  return Inode::open(dentry, flags);
 }
 
 Result<size_t> TmpfsInode::read_at(std::span<const iovec> dst, uint64_t offset) {

@@ -12,6 +12,8 @@
 
 namespace moat::sentry {
 
+class Pipe;
+
 // What one tmpfs instance shares among its inodes: one lock over all of
 // them, its device number, inode numbers and the bytes its files may hold.
 struct TmpfsState {
@@ -53,6 +55,9 @@ class TmpfsInode final : public Inode {
   Result<void> rename(const std::string& name, Inode& new_dir, const std::string& new_name,
                       uint32_t flags) override;
   Result<std::string> read_link() override;
+  // FIFOs open their pipe's ends; the rest as Inode::open.
+  Result<std::shared_ptr<FileDescription>> open(const std::shared_ptr<Dentry>& dentry,
+                                                uint32_t flags) override;
   Result<size_t> read_at(std::span<const iovec> dst, uint64_t offset) override;
   Result<size_t> write_at(std::span<const iovec> src, uint64_t offset) override;
   Result<uint64_t> size() override;
@@ -78,6 +83,9 @@ class TmpfsInode final : public Inode {
   std::map<std::string, std::shared_ptr<Inode>> m_children;  // directories
   std::vector<std::byte> m_data;                             // regular files
   std::string m_target;                                      // symbolic links
+  // FIFOs: the pipe their opens share, while one is open (Linux drops the
+  // pipe, and what it held, with the last close).
+  std::weak_ptr<Pipe> m_fifo;
 };
 
 }  // namespace moat::sentry
