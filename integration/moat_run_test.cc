@@ -796,8 +796,18 @@ TEST_F(BadProgramTest, TextFile) {
   expect_refused(run_in_moat(write_file("text", "hello\n")), 126, kElfWords);
 }
 
-TEST_F(BadProgramTest, ShellScriptIsNotSupported) {
-  expect_refused(run_in_moat(write_file("script", "#!/bin/sh\necho hi\n")), 126, kElfWords);
+// A "#!" script runs with its interpreter (the sandbox's /bin/sh, dynamically
+// linked), as execve runs it.
+TEST_F(BadProgramTest, ShellScriptRunsWithItsInterpreter) {
+  RunResult r = run_in_moat(write_file("script", "#!/bin/sh\necho \"hi $0 $1\"\n"), {"arg"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hi " + (m_dir / "script").string() + " arg\n");
+}
+
+TEST_F(BadProgramTest, ScriptWithAMissingInterpreter) {
+  RunResult r = run_in_moat(write_file("script", "#!/nonexistent/interpreter\n"));
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
 }
 
 TEST_F(BadProgramTest, EmptyFile) {
@@ -883,6 +893,100 @@ TEST_F(BadProgramTest, NameNotInPath) {
   RunResult r = run_command({moat_binary(), "run", "--", "moat-no-such-program"},
                             with_env({"PATH=" + (m_dir / "empty-bin").string()}));
   expect_refused(r, 127, {"No such file", "not found"});
+}
+
+// Dynamically linked Debian programs (dash, coreutils, busybox) from the
+// root filesystem integration/rootfs/build.sh makes (scripts/test.sh builds
+// it; MOAT_ROOTFS overrides the path, as in the arm64 test VM).
+class RootfsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    check_moat_usable();
+    if (HasFatalFailure()) {
+      return;
+    }
+    ASSERT_EQ(access((rootfs() + "/bin/dash").c_str(), X_OK), 0)
+        << rootfs() << " has no /bin/dash: build it with integration/rootfs/build.sh";
+  }
+
+  static std::string rootfs() {
+    const char* env = getenv("MOAT_ROOTFS");
+    return env != nullptr && *env != '\0' ? env : ROOTFS_DIR;
+  }
+
+  // `moat run --rootfs ROOTFS -- ARGV...` with a clean environment.
+  static RunResult run(const std::vector<std::string>& argv) {
+    std::vector<std::string> command = {moat_binary(), "run", "--rootfs",           rootfs(),
+                                        "--clear-env", "-e",  "PATH=/usr/bin:/bin", "--"};
+    command.insert(command.end(), argv.begin(), argv.end());
+    return run_command(command, {});
+  }
+
+  // A shell script exercising pipes, subshells, command substitution,
+  // background jobs and wait, redirections to /tmp and /dev/null.
+  static constexpr const char* kShellScript =
+      "set -e\n"
+      "echo one two three | tr ' ' '\\n' | sort -r | head -n 1\n"
+      "(exit 3) || echo subshell $?\n"
+      "x=$(echo inner; echo more | wc -w); echo \"subst [$x]\"\n"
+      "sleep 0.1 & pid=$!; wait $pid; echo waited $?\n"
+      "(echo a; echo b) > /tmp/f; cat /tmp/f | wc -l\n"
+      "echo gone > /dev/null; echo done\n";
+  static constexpr const char* kShellOutput =
+      "two\nsubshell 3\nsubst [inner\n1]\nwaited 0\n2\ndone\n";
+};
+
+TEST_F(RootfsTest, LsListsTheRoot) {
+  RunResult r = run({"/bin/ls", "-la", "/"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  for (const char* name : {" bin", " etc", " usr", " tmp", " dev"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name << " missing from\n" << r.out;
+  }
+}
+
+TEST_F(RootfsTest, DashRunsAScriptWithPipesSubshellsAndJobs) {
+  RunResult r = run({"/bin/dash", "-c", kShellScript});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, kShellOutput) << r;
+}
+
+TEST_F(RootfsTest, BusyboxShRunsTheSameScript) {
+  RunResult r = run({"/bin/busybox", "sh", "-c", kShellScript});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, kShellOutput) << r;
+}
+
+TEST_F(RootfsTest, SortAndSha256sumOfAFile) {
+  RunResult r = run({"/bin/dash", "-c",
+                     "printf 'pear\\napple\\nfig\\n' > /tmp/fruit; sort /tmp/fruit; "
+                     "sha256sum /tmp/fruit"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  // sha256 of "pear\napple\nfig\n".
+  EXPECT_EQ(r.out,
+            "apple\nfig\npear\n"
+            "d7b8370b133ffebfa89e67453a41c3c1bf366d9a0f2cf9263caafc41359dc9a6  /tmp/fruit\n")
+      << r;
+}
+
+// fork + execve + wait4, nested: each level is a new dash that runs the next
+// one and passes its exit status up. Fewer levels under the arm64 test VM's
+// emulation, which makes each one slow.
+TEST_F(RootfsTest, ForkExecWaitChains) {
+  const int depth = std::string_view(GUEST_MACHINE) == "x86_64" ? 100 : 25;
+  RunResult r = run({"/bin/dash", "-c",
+                     "cat > /tmp/chain <<'EOF'\n"
+                     "if [ \"$1\" -gt 0 ]; then /bin/dash /tmp/chain $(($1 - 1)); exit $?; fi\n"
+                     "echo bottom; exit 7\n"
+                     "EOF\n"
+                     "/bin/dash /tmp/chain " +
+                         std::to_string(depth) + "; echo status $?"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "bottom\nstatus 7\n") << r;
+}
+
+TEST_F(RootfsTest, MissingProgramInTheRoot) {
+  RunResult r = run({"/bin/no-such-program"});
+  EXPECT_EQ(r.exit_code, 127) << r;
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ packages=(
   musl-tools clang-format
   # Trace mode's golden tests compare `moat trace` with strace.
   strace
+  # The Debian root filesystems the end-to-end tests run programs from.
+  mmdebstrap
   # The arm64 cross build: toolchain, arm64 libraries (multiarch), musl for
   # arm64 guest programs, and qemu user mode to run arm64 unit tests here.
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu

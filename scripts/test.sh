@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# The Debian root filesystems of the end-to-end tests (integration/rootfs).
+integration/rootfs/build.sh amd64 build/rootfs/amd64
+integration/rootfs/build.sh arm64 build/rootfs/arm64
 
 jobs=$(nproc)
 echo "== build (ci preset: -Werror)"
