@@ -18,9 +18,9 @@
 #include "arch_abi.h"  // per arch: sentry/arch/<arch>/arch_abi.h
 #include "base/log.h"
 #include "cli/program.h"
-#include "sentry/fs/sandbox_tree.h"
 #include "loader/elf.h"
 #include "platform/kvm/kvm_machine.h"
+#include "sentry/fs/sandbox_tree.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/strace/tracer.h"
 

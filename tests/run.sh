@@ -23,7 +23,8 @@ if command -v cmake >/dev/null 2>&1; then
 fi
 programs="memory_test stdio_test time_test ids_test uname_test random_test rlimit_test fs_test
   task_test futex_test signal_test thread_test process_test fork_test file_test
-  file_attr_test file_meta_test dir_test fd_test unknown_syscall_test"
+  file_attr_test file_meta_test dir_test fd_test exec_test fs_misc_test
+  unknown_syscall_test"
 set -- --moat "$build/cli/moat" --known-failures "$root/tests/known_failures.txt" "$@"
 for p in $programs; do
   set -- "$@" "$build/tests/$p"

@@ -9,9 +9,9 @@
 namespace moat::sentry {
 
 struct SandboxTreeOptions {
-  std::string rootfs = "/";         // the host directory that is the sandbox's root, read-only
+  std::string rootfs = "/";           // the host directory that is the sandbox's root, read-only
   uint64_t tmpfs_bytes = 1ull << 30;  // what each tmpfs (/tmp, /dev/shm) may hold
-  uint32_t uid = 0;                 // owner of the sandbox's own directories
+  uint32_t uid = 0;                   // owner of the sandbox's own directories
   uint32_t gid = 0;
 };
 

@@ -97,17 +97,23 @@ Result<ProgramFile> Kernel::open_executable(const std::shared_ptr<Dentry>& dentr
 Result<ExecRequest> Kernel::resolve_exec(const std::shared_ptr<Dentry>& root,
                                          const std::shared_ptr<Dentry>& cwd, ProgramFile file,
                                          std::string execfn, std::vector<std::string> argv,
-                                         std::vector<std::string> envp) {
+                                         std::vector<std::string> envp, bool script_unreachable) {
   ExecRequest request;
   request.argv = std::move(argv);
   request.envp = std::move(envp);
   request.execfn = std::move(execfn);
+  // Linux (since 5.18) runs a program given no arguments with one empty one.
+  if (request.argv.empty()) {
+    request.argv.emplace_back();
+  }
+  // The name the next interpreter is given for the script: as execve got it.
+  std::string name = request.execfn;
   for (int depth = 0;; ++depth) {
     const auto& bytes = file.bytes;
     if (bytes.size() >= 2 && bytes[0] == std::byte{'#'} && bytes[1] == std::byte{'!'}) {
       // A script: "#!interpreter [one argument]" runs the interpreter with
       // the script's path in place of argv[0], as Linux's binfmt_script.
-      if (depth >= kMaxInterpreterDepth) {
+      if (depth > kMaxInterpreterDepth) {
         return Errno::kELOOP;
       }
       const size_t limit = std::min(bytes.size(), kShebangMax);
@@ -130,12 +136,19 @@ Result<ExecRequest> Kernel::resolve_exec(const std::shared_ptr<Dentry>& root,
         const std::string rest = line.substr(line.find_first_not_of(" \t", split));
         args.push_back(rest);
       }
-      args.push_back(file.dentry->path());
+      if (script_unreachable) {
+        // execveat of a close-on-exec descriptor: the interpreter could
+        // never open /dev/fd/N (execveat(2)).
+        return Errno::kENOENT;
+      }
+      args.push_back(name);
       for (size_t i = 1; i < request.argv.size(); ++i) {
         args.push_back(request.argv[i]);
       }
       request.argv = std::move(args);
       file = TRY(open_executable(root, cwd, interpreter, true));
+      name = interpreter;
+      script_unreachable = false;
       continue;
     }
     break;

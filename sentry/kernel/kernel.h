@@ -36,7 +36,7 @@ class Tracer;
 struct KernelOptions {
   bool randomize_layout = true;  // ASLR, as Linux's randomize_va_space = 2
   std::string hostname = "moat";
-  std::shared_ptr<Vfs> vfs;           // the sandbox's file tree
+  std::shared_ptr<Vfs> vfs;          // the sandbox's file tree
   std::string cwd = "/";             // the first process's working directory, in the tree
   unsigned pids_limit = 0;           // tasks alive at once (--pids-limit); 0: no limit
   strace::Tracer* tracer = nullptr;  // trace mode; not owned
@@ -94,15 +94,16 @@ class Kernel {
   // the file at `path` (from `start`, within `root`) if the caller may run
   // it: ENOENT, EACCES (not a regular file or no execute permission),
   // ELOOP. resolve_exec: follows "#!" lines and PT_INTERP; ENOEXEC for what
-  // is not an ELF program for this machine.
+  // is not an ELF program for this machine; ENOENT for a script when
+  // `script_unreachable` (execveat of a close-on-exec descriptor).
   Result<ProgramFile> open_executable(const std::shared_ptr<Dentry>& root,
-                                      const std::shared_ptr<Dentry>& start,
-                                      const std::string& path, bool follow);
+                                      const std::shared_ptr<Dentry>& start, const std::string& path,
+                                      bool follow);
   Result<ProgramFile> open_executable(const std::shared_ptr<Dentry>& dentry);
   Result<ExecRequest> resolve_exec(const std::shared_ptr<Dentry>& root,
                                    const std::shared_ptr<Dentry>& cwd, ProgramFile file,
                                    std::string execfn, std::vector<std::string> argv,
-                                   std::vector<std::string> envp);
+                                   std::vector<std::string> envp, bool script_unreachable = false);
   // Loads the request into a new address space over `as`; E2BIG, ENOMEM.
   Result<NewImage> build_image(const ExecRequest& request,
                                std::unique_ptr<platform::AddressSpace> as, uint64_t stack_limit);

@@ -51,8 +51,8 @@ Result<int> Kernel::clone_process(Task& parent, const CloneRequest& request) {
   group->limits() = parent.group().limits();
   auto fds = (flags & CLONE_FILES) != 0 ? parent.fds_ptr() : parent.fds().copy();
   auto fs = (flags & CLONE_FS) != 0 ? parent.fs_ptr() : parent.fs().copy();
-  auto task = std::make_shared<Task>(*this, pid, group, mm, std::move(fds), std::move(fs),
-                                     std::move(vcpu));
+  auto task =
+      std::make_shared<Task>(*this, pid, group, mm, std::move(fds), std::move(fs), std::move(vcpu));
   // fork keeps the alternate signal stack and the rseq registration (the
   // child's memory is a copy); a child sharing the memory keeps neither.
   if ((flags & CLONE_VM) == 0) {

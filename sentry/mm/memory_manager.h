@@ -34,10 +34,10 @@ struct MapRequest {
   bool fixed = false;      // MAP_FIXED: replace whatever is there
   bool noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST if something is there
   bool grows_down = false;
-  std::string name;  // for /proc/self/maps
+  std::string name = {};  // for /proc/self/maps
   // A file mapping: the file and the offset of `addr` in it (page-aligned).
   // MAP_SHARED ones are read-only (max_prot without PROT_WRITE).
-  std::shared_ptr<MappedFile> file;
+  std::shared_ptr<MappedFile> file = nullptr;
   uint64_t offset = 0;
   uint32_t max_prot = 7;  // what mprotect may grant
 };

@@ -122,10 +122,10 @@ TEST_F(MemoryManagerTest, FixedReplacesAndNoreplaceRefuses) {
   ASSERT_EQ(a, 0x300000u);
   ASSERT_TRUE(m_mm->copy_out(a + kPageSize, std::as_bytes(std::span("x", 1))).has_value());
   auto again = m_mm->map(MapRequest{.addr = a + kPageSize,
-                                              .length = kPageSize,
-                                              .prot = PROT_READ,
-                                              .noreplace = true,
-                                              .name = {}});
+                                    .length = kPageSize,
+                                    .prot = PROT_READ,
+                                    .noreplace = true,
+                                    .name = {}});
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error(), Errno::kEEXIST);
   // MAP_FIXED over it: the old page is gone and the new one reads zero.
@@ -145,10 +145,10 @@ TEST_F(MemoryManagerTest, BadRequestsGetLinuxErrors) {
       MapRequest{.addr = 0x300001, .length = kPageSize, .prot = kRw, .fixed = true, .name = {}});
   EXPECT_EQ(unaligned.error(), Errno::kEINVAL);
   auto beyond = m_mm->map(MapRequest{.addr = MemoryManager::kTaskSize,
-                                               .length = kPageSize,
-                                               .prot = kRw,
-                                               .fixed = true,
-                                               .name = {}});
+                                     .length = kPageSize,
+                                     .prot = kRw,
+                                     .fixed = true,
+                                     .name = {}});
   EXPECT_EQ(beyond.error(), Errno::kENOMEM);
   EXPECT_EQ(m_mm->unmap(0x300001, kPageSize).error(), Errno::kEINVAL);
   EXPECT_EQ(m_mm->unmap(0x300000, 0).error(), Errno::kEINVAL);
@@ -269,11 +269,11 @@ TEST_F(MemoryManagerTest, BrkGrowsShrinksAndRefusesOverlap) {
 TEST_F(MemoryManagerTest, StackGrowsDownWithinItsLimit) {
   const uint64_t top = 0x7ffd'0000'0000ull;
   auto r = m_mm->map(MapRequest{.addr = top - 4 * kPageSize,
-                                          .length = 4 * kPageSize,
-                                          .prot = kRw,
-                                          .fixed = true,
-                                          .grows_down = true,
-                                          .name = "[stack]"});
+                                .length = 4 * kPageSize,
+                                .prot = kRw,
+                                .fixed = true,
+                                .grows_down = true,
+                                .name = "[stack]"});
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(m_mm->handle_fault(top - 10 * kPageSize, platform::Access::kWrite).has_value());
   EXPECT_EQ(m_mm->vmas().front().start, top - 10 * kPageSize);
@@ -348,8 +348,7 @@ TEST_F(MemoryManagerTest, ForkedMemoryIsFreedWithItsLastHolder) {
 }
 
 TEST_F(MemoryManagerTest, SharedAnonymousMemoryStaysSharedAcrossFork) {
-  auto r = m_mm->map(
-      MapRequest{.length = 3 * kPageSize, .prot = kRw, .shared = true, .name = {}});
+  auto r = m_mm->map(MapRequest{.length = 3 * kPageSize, .prot = kRw, .shared = true, .name = {}});
   ASSERT_TRUE(r.has_value());
   const uint64_t a = *r;
   put(*m_mm, a, '1');

@@ -47,8 +47,7 @@ Result<std::vector<std::string>> copy_in_strings(Task& t, UserAddr array, uint64
   return strings;
 }
 
-SysResult exec_common(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp,
-                      int flags) {
+SysResult exec_common(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp, int flags) {
   if ((flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0) {
     return Errno::kEINVAL;
   }
@@ -64,11 +63,14 @@ SysResult exec_common(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr
   auto file = TRY(kernel.open_executable(dentry));
   // AT_EXECFN: the name as given ("/dev/fd/N" for execveat of an fd).
   std::string execfn = name;
+  bool script_unreachable = false;
   if (name.empty() || (name.front() != '/' && dirfd != AT_FDCWD)) {
     execfn = "/dev/fd/" + std::to_string(dirfd) + (name.empty() ? "" : "/" + name);
+    script_unreachable = TRY(t.fds().cloexec(dirfd));
   }
-  auto request = TRY(kernel.resolve_exec(t.fs().root(), t.fs().cwd(), std::move(file),
-                                         std::move(execfn), std::move(args), std::move(env)));
+  auto request =
+      TRY(kernel.resolve_exec(t.fs().root(), t.fs().cwd(), std::move(file), std::move(execfn),
+                              std::move(args), std::move(env), script_unreachable));
   auto as = kernel.machine().new_address_space();
   if (!as) {
     return Errno::kENOMEM;
@@ -87,8 +89,7 @@ SysResult sys_execve(Task& t, UserAddr path, UserAddr argv, UserAddr envp) {
 }
 
 // Implements Linux syscall execveat(2).
-SysResult sys_execveat(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp,
-                       int flags) {
+SysResult sys_execveat(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp, int flags) {
   return exec_common(t, dirfd, path, argv, envp, flags);
 }
 

@@ -48,7 +48,8 @@ SysResult no_attribute(Task& t, UserAddr name) {
 SysResult sys_statfs(Task& t, UserAddr path, UserAddr buf) {
   const std::string name = TRY(copy_in_path(t, path));
   auto dentry = TRY(lookup_at(t, AT_FDCWD, name, true));
-  TRY(store_statfs(t, buf, TRY(dentry->inode()->statfs())));
+  const struct statfs st = TRY(dentry->inode()->statfs());
+  TRY(store_statfs(t, buf, st));
   return 0;
 }
 
@@ -107,6 +108,9 @@ SysResult sys_flistxattr(Task& t, int fd, UserAddr, uint64_t) {
 // effect (file data is read on demand anyway).
 SysResult sys_fadvise64(Task& t, int fd, int64_t offset, int64_t len, int advice) {
   auto file = TRY(t.fds().get(fd));
+  if (file->path_only()) {
+    return Errno::kEBADF;
+  }
   if (!file->dentry() || !file->dentry()->inode()->is_regular()) {
     return file->dentry() && file->dentry()->inode()->is_dir() ? SysResult(0)
                                                                : SysResult(Errno::kESPIPE);

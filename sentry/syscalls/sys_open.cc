@@ -16,8 +16,8 @@ namespace {
 
 // What an open file description keeps of open(2)'s flags (F_GETFL shows
 // them); Linux forces O_LARGEFILE on 64-bit.
-constexpr uint32_t kKeptFlags = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME |
-                                O_ASYNC | O_SYNC | O_DSYNC | O_PATH;
+constexpr uint32_t kKeptFlags =
+    O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC | O_SYNC | O_DSYNC | O_PATH;
 // O_PATH keeps only these, as Linux's O_PATH_FLAGS.
 constexpr uint32_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 

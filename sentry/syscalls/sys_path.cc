@@ -112,7 +112,7 @@ SysResult sys_unlinkat(Task& t, int dirfd, UserAddr path, int flags) {
     if (parent.name == ".") {
       return Errno::kEINVAL;
     }
-    if (parent.name == ".." ) {
+    if (parent.name == "..") {
       return Errno::kENOTEMPTY;
     }
     if (parent.name.empty()) {

@@ -1,8 +1,8 @@
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <climits>
 #include <csignal>
-#include <algorithm>
 #include <vector>
 
 #include "sentry/kernel/kernel.h"

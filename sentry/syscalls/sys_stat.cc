@@ -37,7 +37,8 @@ Result<FileStat> stat_at(Task& t, int dirfd, UserAddr path, int flags) {
 // Implements Linux syscall fstat(2).
 SysResult sys_fstat(Task& t, int fd, UserAddr statbuf) {
   auto file = TRY(t.fds().get(fd));
-  TRY(store_stat(t, statbuf, TRY(file->stat())));
+  const FileStat st = TRY(file->stat());
+  TRY(store_stat(t, statbuf, st));
   return 0;
 }
 
@@ -46,7 +47,8 @@ SysResult sys_newfstatat(Task& t, int dirfd, UserAddr path, UserAddr statbuf, in
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) != 0) {
     return Errno::kEINVAL;
   }
-  TRY(store_stat(t, statbuf, TRY(stat_at(t, dirfd, path, flags))));
+  const FileStat st = TRY(stat_at(t, dirfd, path, flags));
+  TRY(store_stat(t, statbuf, st));
   return 0;
 }
 
@@ -80,7 +82,8 @@ SysResult sys_statx(Task& t, int dirfd, UserAddr path, int flags, uint32_t mask,
   out.stx_size = static_cast<uint64_t>(st.size);
   out.stx_blocks = static_cast<uint64_t>(st.blocks);
   auto stamp = [](const timespec& ts) {
-    return statx_timestamp{.tv_sec = ts.tv_sec, .tv_nsec = static_cast<uint32_t>(ts.tv_nsec)};
+    return statx_timestamp{
+        .tv_sec = ts.tv_sec, .tv_nsec = static_cast<uint32_t>(ts.tv_nsec), .__reserved = 0};
   };
   out.stx_atime = stamp(st.atime);
   out.stx_mtime = stamp(st.mtime);

@@ -61,9 +61,8 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // permission bits already masked by the umask). EEXIST if `name` exists.
   virtual Result<std::shared_ptr<Inode>> create(const std::string& name, uint32_t mode,
                                                 uint32_t uid, uint32_t gid);
-  virtual Result<std::shared_ptr<Inode>> symlink(const std::string& name,
-                                                 const std::string& target, uint32_t uid,
-                                                 uint32_t gid);
+  virtual Result<std::shared_ptr<Inode>> symlink(const std::string& name, const std::string& target,
+                                                 uint32_t uid, uint32_t gid);
   // A hard link to `target` (never a directory) named `name` here.
   virtual Result<void> link(const std::string& name, const std::shared_ptr<Inode>& target);
   // Removes `name`: a non-directory (EISDIR for a directory) or, with

@@ -163,8 +163,8 @@ Result<size_t> DirectoryFile::read_dir(std::span<std::byte> out, DirentFormat fo
   size_t used = 0;
   while (m_offset < m_entries.size()) {
     const DirEntry& entry = m_entries[m_offset];
-    if (!append_dirent(format, out, &used, entry.ino, static_cast<int64_t>(m_offset + 1), entry.type,
-                         entry.name)) {
+    if (!append_dirent(format, out, &used, entry.ino, static_cast<int64_t>(m_offset + 1),
+                       entry.type, entry.name)) {
       if (used == 0) {
         return Errno::kEINVAL;
       }

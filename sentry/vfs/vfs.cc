@@ -192,8 +192,9 @@ Result<ParentLookup> Vfs::lookup_parent(const std::shared_ptr<Dentry>& root,
     return result;
   }
   const size_t slash = path.rfind('/', end - 1);
-  const std::string_view name =
-      slash == std::string_view::npos ? path.substr(0, end) : path.substr(slash + 1, end - slash - 1);
+  const std::string_view name = slash == std::string_view::npos
+                                    ? path.substr(0, end)
+                                    : path.substr(slash + 1, end - slash - 1);
   if (name.size() > kNameMax) {
     return Errno::kENAMETOOLONG;
   }

@@ -129,8 +129,8 @@ std::shared_ptr<TmpfsInode> make_dev_fs(uint64_t dev, uint32_t uid, uint32_t gid
     Device device;
   };
   constexpr Node kNodes[] = {
-      {"null", 1, 3, Device::kNull},     {"zero", 1, 5, Device::kZero},
-      {"full", 1, 7, Device::kFull},     {"random", 1, 8, Device::kRandom},
+      {"null", 1, 3, Device::kNull},      {"zero", 1, 5, Device::kZero},
+      {"full", 1, 7, Device::kFull},      {"random", 1, 8, Device::kRandom},
       {"urandom", 1, 9, Device::kRandom}, {"tty", 5, 0, Device::kTty},
   };
   uint64_t ino = 100;

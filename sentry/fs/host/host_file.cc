@@ -7,8 +7,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 
@@ -101,7 +101,8 @@ Result<std::shared_ptr<HostFile>, Error> HostFile::dup_of(int host_fd) {
     return host_error("dup of a host descriptor", errno);
   }
   const int flags = ::fcntl(fd, F_GETFL);
-  const uint32_t kept = flags < 0 ? O_RDWR : static_cast<uint32_t>(flags) & (O_ACCMODE | O_APPEND | O_NONBLOCK);
+  const uint32_t kept =
+      flags < 0 ? O_RDWR : static_cast<uint32_t>(flags) & (O_ACCMODE | O_APPEND | O_NONBLOCK);
   return std::make_shared<HostFile>(UniqueFd(fd), kept);
 }
 
@@ -116,8 +117,9 @@ Result<size_t> HostFile::write(std::span<const iovec> src) {
 }
 
 Result<size_t> HostFile::pread(std::span<const iovec> dst, uint64_t offset) {
-  ssize_t n = ::preadv(m_fd.get(), dst.data(), static_cast<int>(std::min<size_t>(dst.size(), IOV_MAX)),
-                       static_cast<off_t>(offset));
+  ssize_t n =
+      ::preadv(m_fd.get(), dst.data(), static_cast<int>(std::min<size_t>(dst.size(), IOV_MAX)),
+               static_cast<off_t>(offset));
   if (n < 0) {
     return host_errno();
   }
@@ -125,8 +127,9 @@ Result<size_t> HostFile::pread(std::span<const iovec> dst, uint64_t offset) {
 }
 
 Result<size_t> HostFile::pwrite(std::span<const iovec> src, uint64_t offset) {
-  ssize_t n = ::pwritev(m_fd.get(), src.data(), static_cast<int>(std::min<size_t>(src.size(), IOV_MAX)),
-                        static_cast<off_t>(offset));
+  ssize_t n =
+      ::pwritev(m_fd.get(), src.data(), static_cast<int>(std::min<size_t>(src.size(), IOV_MAX)),
+                static_cast<off_t>(offset));
   if (n < 0) {
     return host_errno();
   }

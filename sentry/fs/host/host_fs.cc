@@ -44,7 +44,9 @@ Result<std::shared_ptr<HostInode>, Error> HostInode::open_root(const std::string
 
 HostInode::HostInode(UniqueFd path_fd, uint32_t type, std::shared_ptr<HostInode> parent,
                      std::string name)
-    : Inode(type), m_path_fd(std::move(path_fd)), m_parent(std::move(parent)),
+    : Inode(type),
+      m_path_fd(std::move(path_fd)),
+      m_parent(std::move(parent)),
       m_name(std::move(name)) {}
 
 Result<FileStat> HostInode::stat() {
@@ -135,10 +137,9 @@ Result<int> HostInode::data_fd() {
   std::call_once(m_data_once, [this] {
     // Opened by name from the parent, never following a link; the result
     // must be the very file this inode looked up.
-    const int fd =
-        m_parent ? ::openat(m_parent->m_path_fd.get(), m_name.c_str(),
-                            O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-                 : -1;
+    const int fd = m_parent ? ::openat(m_parent->m_path_fd.get(), m_name.c_str(),
+                                       O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+                            : -1;
     if (fd < 0) {
       m_data_error = m_parent ? host_errno() : Errno::kEISDIR;
       return;

@@ -41,7 +41,8 @@ class ProcLink final : public Inode {
   ProcLink(const ProcContext& ctx, uint64_t ino, std::string target)
       : Inode(S_IFLNK), m_ctx(ctx), m_ino(ino), m_target(std::move(target)) {}
   Result<FileStat> stat() override {
-    FileStat st = proc_stat(m_ctx.dev, m_ino, S_IFLNK | 0777, m_ctx.kernel.uid(), m_ctx.kernel.gid());
+    FileStat st =
+        proc_stat(m_ctx.dev, m_ino, S_IFLNK | 0777, m_ctx.kernel.uid(), m_ctx.kernel.gid());
     st.size = static_cast<int64_t>(m_target.size());
     return st;
   }
@@ -98,7 +99,8 @@ class FdDir final : public ProcDir {
   Result<std::vector<DirEntry>> read_dir() override {
     std::vector<DirEntry> entries;
     for (const auto& [fd, file] : m_task->fds().entries()) {
-      entries.push_back(DirEntry{std::to_string(fd), (m_ino << 16) | static_cast<uint64_t>(fd), DT_LNK});
+      entries.push_back(
+          DirEntry{std::to_string(fd), (m_ino << 16) | static_cast<uint64_t>(fd), DT_LNK});
     }
     return entries;
   }
@@ -115,13 +117,13 @@ class PidDir final : public ProcDir {
   Result<std::shared_ptr<Inode>> lookup(const std::string& name) override {
     const int pid = m_task->group().pid();
     if (name == "exe") {
-      return link(3, m_task->exe_path());
+      return make_link(3, m_task->exe_path());
     }
     if (name == "cwd") {
-      return link(4, m_task->fs().path_of(*m_task->fs().cwd()));
+      return make_link(4, m_task->fs().path_of(*m_task->fs().cwd()));
     }
     if (name == "root") {
-      return link(5, "/");
+      return make_link(5, "/");
     }
     if (name == "fd") {
       return std::shared_ptr<Inode>(std::make_shared<FdDir>(m_ctx, m_task));
@@ -140,9 +142,9 @@ class PidDir final : public ProcDir {
   }
 
  private:
-  Result<std::shared_ptr<Inode>> link(uint64_t slot, std::string target) {
-    return std::shared_ptr<Inode>(std::make_shared<ProcLink>(
-        m_ctx, pid_ino(m_task->group().pid(), slot), std::move(target)));
+  Result<std::shared_ptr<Inode>> make_link(uint64_t slot, std::string target) {
+    return std::shared_ptr<Inode>(
+        std::make_shared<ProcLink>(m_ctx, pid_ino(m_task->group().pid(), slot), std::move(target)));
   }
 
   std::shared_ptr<Task> m_task;
@@ -158,8 +160,8 @@ class ProcRoot final : public ProcDir {
       if (self == nullptr) {
         return Errno::kENOENT;
       }
-      return std::shared_ptr<Inode>(
-          std::make_shared<ProcLink>(m_ctx, name == "self" ? 2 : 3, std::to_string(self->group().pid())));
+      return std::shared_ptr<Inode>(std::make_shared<ProcLink>(
+          m_ctx, name == "self" ? 2 : 3, std::to_string(self->group().pid())));
     }
     auto pid = parse_number(name);
     if (!pid) {

@@ -67,7 +67,8 @@ Result<struct statfs> TmpfsInode::statfs() {
   struct statfs out = TRY(Inode::statfs());
   const uint64_t used = m_state->used_bytes.load();
   out.f_blocks = static_cast<fsblkcnt_t>(m_state->max_bytes / 4096);
-  out.f_bfree = static_cast<fsblkcnt_t>((m_state->max_bytes - std::min(used, m_state->max_bytes)) / 4096);
+  out.f_bfree =
+      static_cast<fsblkcnt_t>((m_state->max_bytes - std::min(used, m_state->max_bytes)) / 4096);
   out.f_bavail = out.f_bfree;
   out.f_files = out.f_blocks;
   out.f_ffree = out.f_blocks;
@@ -115,20 +116,30 @@ Result<std::vector<DirEntry>> TmpfsInode::read_dir() {
   if (!is_dir()) {
     return Errno::kENOTDIR;
   }
-  std::vector<std::pair<std::string, std::shared_ptr<Inode>>> children;
+  std::vector<DirEntry> entries;
+  std::vector<std::pair<size_t, Inode*>> foreign;  // inodes of other file systems (devices)
+  std::vector<std::shared_ptr<Inode>> keep;        // alive while they are asked
   {
     std::lock_guard guard(m_state->lock);
     if (m_nlink == 0) {
       return Errno::kENOENT;  // removed while open
     }
-    children.assign(m_children.begin(), m_children.end());
+    entries.reserve(m_children.size());
+    for (const auto& [name, inode] : m_children) {
+      const TmpfsInode* own = as_tmpfs(inode.get());
+      entries.push_back(
+          DirEntry{name, own != nullptr ? own->m_ino : 0, dirent_type(inode->type())});
+      if (own == nullptr) {
+        foreign.emplace_back(entries.size() - 1, inode.get());
+        keep.push_back(inode);
+      }
+    }
   }
-  std::vector<DirEntry> entries;
-  entries.reserve(children.size());
-  for (auto& [name, inode] : children) {
-    // Another file system's inode (a device) locks its own state.
-    const uint64_t ino = inode->stat() ? inode->stat()->ino : 0;
-    entries.push_back(DirEntry{name, ino, dirent_type(inode->type())});
+  // Another file system's inode locks its own state, outside this one's.
+  for (auto [index, inode] : foreign) {
+    if (auto st = inode->stat()) {
+      entries[index].ino = st->ino;
+    }
   }
   return entries;
 }

@@ -17,7 +17,7 @@ class Pipe;
 // What one tmpfs instance shares among its inodes: one lock over all of
 // them, its device number, inode numbers and the bytes its files may hold.
 struct TmpfsState {
-  explicit TmpfsState(uint64_t dev, uint64_t max_bytes) : dev(dev), max_bytes(max_bytes) {}
+  TmpfsState(uint64_t device, uint64_t limit) : dev(device), max_bytes(limit) {}
 
   std::mutex lock;
   const uint64_t dev;
