@@ -159,11 +159,12 @@ int main(int argc, char** argv) {
   const std::string processes = programs + "/processes.glibc";
   constexpr int kPingPongRounds = 2000;
   constexpr int kForks = 200;
+  constexpr int kExecs = 100;
   constexpr int kLoopCalls = 20000;
   constexpr int kBareIterations = 20000;
 
   std::vector<double> raw_exit, bare, moat_call, native_call, moat_start, native_start, moat_pp,
-      native_pp, moat_fork, native_fork;
+      native_pp, moat_fork, native_fork, moat_exec, native_exec;
   // Warm-up: page cache, the binaries.
   run({moat, "run", "--", hello});
   run({hello});
@@ -184,6 +185,10 @@ int main(int argc, char** argv) {
     moat_fork.push_back(
         ns_per_call(run({moat, "run", "--", processes, "bench", std::to_string(kForks)}).first));
     native_fork.push_back(ns_per_call(run({processes, "bench", std::to_string(kForks)}).first));
+    moat_exec.push_back(ns_per_call(
+        run({moat, "run", "--", processes, "execbench", std::to_string(kExecs)}).first));
+    native_exec.push_back(
+        ns_per_call(run({processes, "execbench", std::to_string(kExecs)}).first));
     for (int k = 0; k < 5; ++k) {
       moat_start.push_back(run({moat, "run", "--", hello}).second * 1e3);
       native_start.push_back(run({hello}).second * 1e3);
@@ -193,7 +198,8 @@ int main(int argc, char** argv) {
         s_native_call = stats_of(native_call), s_moat_start = stats_of(moat_start),
         s_native_start = stats_of(native_start), s_moat_pp = stats_of(moat_pp),
         s_native_pp = stats_of(native_pp), s_moat_fork = stats_of(moat_fork),
-        s_native_fork = stats_of(native_fork);
+        s_native_fork = stats_of(native_fork), s_moat_exec = stats_of(moat_exec),
+        s_native_exec = stats_of(native_exec);
 
   printf("%-34s %-6s %12s %12s %12s %12s %9s\n", "benchmark", "unit", "moat median", "moat min",
          "moat max", "native med", "ratio");
@@ -201,6 +207,7 @@ int main(int argc, char** argv) {
   row("getppid per call", "ns", s_moat_call, s_native_call);
   row("futex ping-pong round trip", "ns", s_moat_pp, s_native_pp);
   row("fork + exit + wait", "ns", s_moat_fork, s_native_fork);
+  row("fork + exec + exit + wait", "ns", s_moat_exec, s_native_exec);
   printf("%-34s %-6s %12.1f %12.1f %12.1f\n", "bare KVM exit round trip", "ns", s_raw.median,
          s_raw.min, s_raw.max);
   printf("%-34s %-6s %12.1f %12.1f %12.1f\n", "trap round trip, stub, no sentry", "ns",
@@ -228,6 +235,8 @@ int main(int argc, char** argv) {
         << ", \"native\": " << obj(s_native_pp) << "},\n"
         << "  \"fork_exit_wait_ns\": {\"moat\": " << obj(s_moat_fork)
         << ", \"native\": " << obj(s_native_fork) << "},\n"
+        << "  \"fork_exec_exit_wait_ns\": {\"moat\": " << obj(s_moat_exec)
+        << ", \"native\": " << obj(s_native_exec) << "},\n"
         << "  \"bare_exit_round_trip_ns\": " << obj(s_raw) << ",\n"
         << "  \"stub_trap_round_trip_ns\": " << obj(s_bare) << ",\n"
         << "  \"getppid_over_bare_exit\": " << s_moat_call.median / s_raw.median << ",\n"

@@ -997,5 +997,25 @@ TEST_F(RootfsTest, MissingProgramInTheRoot) {
   EXPECT_EQ(r.exit_code, 127) << r;
 }
 
+// The sandbox's /tmp is a tmpfs laid over the root's own /tmp: a program
+// that lives under the host's /tmp still runs (the file tests cover what
+// the guest writes there).
+TEST(LayeredTmpTest, ProgramUnderTheHostsTmpRuns) {
+  check_moat_usable();
+  if (HasFatalFailure()) {
+    return;
+  }
+  std::string dir = "/tmp/moat_layered.XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr) << strerror(errno);
+  const std::string copy = dir + "/hello";
+  std::error_code ec;
+  fs::copy_file(program_path("hello", "glibc"), copy, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  RunResult r = run_command({moat_binary(), "run", "--", copy});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "hello, world\n") << r;
+  fs::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace moat::integration

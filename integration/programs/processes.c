@@ -11,6 +11,8 @@
 //   processes chain N   each of N levels forks the next and waits for it;
 //                       prints the depth the exit codes add up to
 //   processes bench N   N times fork, _exit(0) in the child and waitpid;
+//   processes execbench N  the same with an execve of this program (`noop`)
+//                       in the child;
 //                       prints the mean cost of one: "ns_per_call <float>"
 //                       (the benchmarks)
 #define _GNU_SOURCE
@@ -115,12 +117,19 @@ static int chain(int depth) {
   return WIFEXITED(status) ? WEXITSTATUS(status) + 1 : 202;
 }
 
-static int bench(long n) {
+// With `self`, the child execs this program (`self noop`) instead of
+// exiting at once: fork + exec + exit + wait.
+static int bench(long n, const char* self) {
   struct timespec start, end;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (long i = 0; i < n; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
+      if (self != NULL) {
+        char* const args[] = {(char*)self, (char*)"noop", NULL};
+        execv(self, args);
+        _exit(127);
+      }
       _exit(0);
     }
     int status = 0;
@@ -153,8 +162,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "bench") == 0) {
-    return bench(atol(argv[2]));
+    return bench(atol(argv[2]), NULL);
   }
-  fprintf(stderr, "usage: processes orphans|leave|bomb|zombies|chain N|bench N\n");
+  if (argc >= 3 && strcmp(argv[1], "execbench") == 0) {
+    return bench(atol(argv[2]), argv[0]);
+  }
+  if (argc >= 2 && strcmp(argv[1], "noop") == 0) {
+    return 0;
+  }
+  fprintf(stderr, "usage: processes orphans|leave|bomb|zombies|chain N|bench N|execbench N|noop\n");
   return 2;
 }

@@ -174,7 +174,9 @@ SysResult sys_renameat2(Task& t, int olddirfd, UserAddr oldpath, int newdirfd, U
     return 0;
   }
   // Different file systems (mounts) cannot rename across.
-  if (typeid(*from.dir->inode()) != typeid(*to.dir->inode())) {
+  const FileStat from_fs = TRY(from.dir->inode()->stat());
+  const FileStat to_fs = TRY(to.dir->inode()->stat());
+  if (from_fs.dev != to_fs.dev) {
     return Errno::kEXDEV;
   }
   TRY(from.dir->inode()->rename(from.name, *to.dir->inode(), to.name, flags));

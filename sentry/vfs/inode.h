@@ -73,6 +73,10 @@ class Inode : public std::enable_shared_from_this<Inode> {
   virtual Result<void> rename(const std::string& name, Inode& new_dir, const std::string& new_name,
                               uint32_t flags);
 
+  // The directory that takes new names for this one: itself, or the
+  // writable layer of a layered directory (rename and link targets).
+  virtual Inode& writable_layer() { return *this; }
+
   // Symbolic links: the target. EINVAL for anything else.
   virtual Result<std::string> read_link();
 

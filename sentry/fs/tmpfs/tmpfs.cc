@@ -235,7 +235,7 @@ Result<void> TmpfsInode::unlink(const std::string& name, bool directory) {
 
 Result<void> TmpfsInode::rename(const std::string& name, Inode& new_dir_inode,
                                 const std::string& new_name, uint32_t flags) {
-  TmpfsInode* new_dir = as_tmpfs(&new_dir_inode);
+  TmpfsInode* new_dir = as_tmpfs(&new_dir_inode.writable_layer());
   if (!is_dir() || new_dir == nullptr || !new_dir->is_dir()) {
     return Errno::kENOTDIR;
   }
