@@ -187,8 +187,7 @@ int main(int argc, char** argv) {
     native_fork.push_back(ns_per_call(run({processes, "bench", std::to_string(kForks)}).first));
     moat_exec.push_back(ns_per_call(
         run({moat, "run", "--", processes, "execbench", std::to_string(kExecs)}).first));
-    native_exec.push_back(
-        ns_per_call(run({processes, "execbench", std::to_string(kExecs)}).first));
+    native_exec.push_back(ns_per_call(run({processes, "execbench", std::to_string(kExecs)}).first));
     for (int k = 0; k < 5; ++k) {
       moat_start.push_back(run({moat, "run", "--", hello}).second * 1e3);
       native_start.push_back(run({hello}).second * 1e3);

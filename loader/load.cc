@@ -44,10 +44,10 @@ Result<LoadedImage> load_segments(const ElfImage& image, std::span<const std::by
       return Errno::kEINVAL;
     }
     TRY(mm.map(sentry::MapRequest{.addr = start,
-                                            .length = end - start,
-                                            .prot = PROT_READ | PROT_WRITE,
-                                            .fixed = true,
-                                            .name = {}}));
+                                  .length = end - start,
+                                  .prot = PROT_READ | PROT_WRITE,
+                                  .fixed = true,
+                                  .name = {}}));
     if (seg.filesz > 0 || head > 0) {
       const uint64_t file_start = seg.offset - head;
       const uint64_t file_len = head + seg.filesz;
@@ -69,11 +69,11 @@ Result<InitialStack> setup_stack(const InitialStackSpec& spec, sentry::MemoryMan
   const uint64_t reserve_bottom =
       spec.stack_top - std::max(*page_round_up(spec.stack_top - bottom), kInitialStackReserve);
   TRY(mm.map(sentry::MapRequest{.addr = reserve_bottom,
-                                          .length = spec.stack_top - reserve_bottom,
-                                          .prot = PROT_READ | PROT_WRITE,
-                                          .fixed = true,
-                                          .grows_down = true,
-                                          .name = "[stack]"}));
+                                .length = spec.stack_top - reserve_bottom,
+                                .prot = PROT_READ | PROT_WRITE,
+                                .fixed = true,
+                                .grows_down = true,
+                                .name = "[stack]"}));
   TRY(mm.copy_out(stack.sp, stack.bytes));
   return stack;
 }

@@ -136,8 +136,7 @@ SysResult sys_setsid(Task& t);
 SysResult sys_getsid(Task& t, int pid);
 // sys_exec.cc
 SysResult sys_execve(Task& t, UserAddr path, UserAddr argv, UserAddr envp);
-SysResult sys_execveat(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp,
-                       int flags);
+SysResult sys_execveat(Task& t, int dirfd, UserAddr path, UserAddr argv, UserAddr envp, int flags);
 // sys_fs_misc.cc
 SysResult sys_statfs(Task& t, UserAddr path, UserAddr buf);
 SysResult sys_fstatfs(Task& t, int fd, UserAddr buf);
